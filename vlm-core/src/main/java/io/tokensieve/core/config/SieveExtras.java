@@ -1,0 +1,44 @@
+package io.tokensieve.core.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The two documented additions of the embedded model to the plain LLaVA architecture, stored under
+ * {@code sieve_extras} in {@code config.json}; real LLaVA checkpoints have neither.
+ *
+ * @param segTokenIndex id of the {@code [SEG]} token whose last-layer hidden state prompts the mask head
+ *     (LISA-style), or -1 when the model has no mask head
+ * @param segHeadDim width of the mask head's shared embedding space
+ * @param positionEmbedding3d whether a 3D position embedding of each patch's xyz origin is added to the
+ *     vision features of multi-view inputs (LLaVA-3D-style)
+ */
+public record SieveExtras(int segTokenIndex, int segHeadDim, boolean positionEmbedding3d) {
+
+    public static final SieveExtras NONE = new SieveExtras(-1, 0, false);
+
+    public boolean hasSegHead() {
+        return segTokenIndex >= 0;
+    }
+
+    public boolean any() {
+        return hasSegHead() || positionEmbedding3d;
+    }
+
+    static SieveExtras parse(JsonNode n) {
+        int seg = Json.intOr(n, "seg_token_index", -1);
+        int dim = Json.intOr(n, "seg_head_dim", 0);
+        if (seg >= 0 && dim <= 0) {
+            throw new ConfigException("sieve_extras: seg_head_dim must be positive when seg_token_index is set");
+        }
+        return new SieveExtras(seg, dim, Json.boolOr(n, "position_embedding_3d", false));
+    }
+
+    ObjectNode toJson() {
+        ObjectNode o = Json.object();
+        o.put("seg_token_index", segTokenIndex);
+        o.put("seg_head_dim", segHeadDim);
+        o.put("position_embedding_3d", positionEmbedding3d);
+        return o;
+    }
+}
