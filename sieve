@@ -18,9 +18,9 @@ stale() {
 
 if stale; then
   echo "sieve: building (first run or sources changed)..." >&2
-  (cd "$here" && mvn -B -q -o -DskipTests -Dstyle.color=never install >/dev/null 2>&1) \
-    || (cd "$here" && mvn -B -q -DskipTests -Dstyle.color=never install >&2) \
-    || { echo "sieve: build failed (run 'mvn -B -DskipTests install' to see why)" >&2; exit 1; }
+  (cd "$here" && mvn -B -q -o -DskipTests -Dstyle.color=never package >/dev/null 2>&1) \
+    || (cd "$here" && mvn -B -q -DskipTests -Dstyle.color=never package >&2) \
+    || { echo "sieve: build failed (run 'mvn -B -DskipTests package' to see why)" >&2; exit 1; }
 fi
 
 cp="$jar"
