@@ -98,6 +98,20 @@ public final class FastVPruner implements PrunerProvider {
         };
     }
 
+    /** Mean over heads of per-head rows: [H][T] -> [T]. */
+    static float[] headMean(float[][] rows) {
+        float[] m = new float[rows[0].length];
+        for (float[] r : rows) {
+            for (int i = 0; i < m.length; i++) {
+                m[i] += r[i];
+            }
+        }
+        for (int i = 0; i < m.length; i++) {
+            m[i] /= rows.length;
+        }
+        return m;
+    }
+
     /** Head-averaged attention paid to each live visual token by the last slot (or by all slots), by original index. */
     static float[] scores(PruneContext ctx, int layer, boolean meanReceived) {
         SequenceLayout seq = ctx.sequenceAt(layer);
@@ -106,7 +120,13 @@ public final class FastVPruner implements PrunerProvider {
         NDArray received = meanReceived
                 ? a.sum(new int[] {1}).div(t) // [H, T]: mean over query rows
                 : a.get(new NDIndex(":, {}, :", t - 1)); // [H, T]: last query row
-        float[] perSlot = received.mean(new int[] {0}).toFloatArray(); // [T]
+        float[] flat = received.toFloatArray();
+        int heads = (int) received.getShape().get(0);
+        float[][] rows = new float[heads][];
+        for (int h = 0; h < heads; h++) {
+            rows[h] = java.util.Arrays.copyOfRange(flat, h * t, (h + 1) * t);
+        }
+        float[] perSlot = headMean(rows); // [T]
         int[] vs = seq.visualSlots();
         int[] idx = new int[vs.length];
         float[] val = new float[vs.length];

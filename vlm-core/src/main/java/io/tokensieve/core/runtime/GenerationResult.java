@@ -12,6 +12,7 @@ import java.util.List;
  * @param promptTokens tokens of the unpruned, image-expanded prompt
  * @param visualTokens visual tokens before pruning
  * @param visualTokensPerLayer live visual tokens entering each decoder layer
+ * @param tokensPerLayer all tokens (text and visual) entering each decoder layer in prefill
  * @param steps pruning steps applied, in order
  * @param kvCacheBytes bytes held by all layers' caches after prefill (this sample's share)
  * @param maskLogits per-patch mask logits of image 0 from the [SEG] token, or null
@@ -26,6 +27,7 @@ public record GenerationResult(
         int promptTokens,
         int visualTokens,
         int[] visualTokensPerLayer,
+        int[] tokensPerLayer,
         List<StepTrace> steps,
         long kvCacheBytes,
         float[] maskLogits,

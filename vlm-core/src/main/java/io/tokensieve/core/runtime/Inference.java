@@ -246,7 +246,7 @@ final class Inference {
             SampleState s = samples.get(b);
             long[] ids = out.get(b).stream().mapToLong(Long::longValue).toArray();
             results.add(new GenerationResult(vm.decode(ids), ids, top5.get(b), logits[b], s.prompt.size(),
-                    s.visualTotal, s.visualPerLayer.clone(), List.copyOf(s.traces), kvBytes[b], maskLogits[b],
+                    s.visualTotal, s.visualPerLayer.clone(), lengths(s), List.copyOf(s.traces), kvBytes[b], maskLogits[b],
                     maskLogits[b] == null ? null : maskGrid, timings));
         }
         return results;
@@ -888,6 +888,14 @@ final class Inference {
             throw new IllegalStateException("mask logits " + out.length + " != patches " + n);
         }
         return out;
+    }
+
+    private int[] lengths(SampleState s) {
+        int[] n = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            n[l] = s.layoutAt[l].size();
+        }
+        return n;
     }
 
     private long[] kvBytesPerSample(List<SampleState> samples) {

@@ -1,0 +1,82 @@
+package io.tokensieve.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tokensieve.core.config.ConfigException;
+import io.tokensieve.core.config.Json;
+import io.tokensieve.core.config.LlavaConfig;
+import io.tokensieve.core.weights.CheckpointKeys;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** config.json parsing with HF defaults, as real checkpoints write it. */
+class ConfigTest {
+    /** The shape of llava-hf/llava-1.5-7b-hf's config.json: partial sub-configs relying on HF defaults. */
+    static final String LLAVA_15_7B = """
+            {"architectures": ["LlavaForConditionalGeneration"], "ignore_index": -100, "image_token_index": 32000,
+             "model_type": "llava", "pad_token_id": 32001, "projector_hidden_act": "gelu",
+             "text_config": {"_name_or_path": "lmsys/vicuna-7b-v1.5", "architectures": ["LlamaForCausalLM"],
+               "max_position_embeddings": 4096, "model_type": "llama", "rms_norm_eps": 1e-05, "torch_dtype": "float16",
+               "vocab_size": 32064},
+             "tie_word_embeddings": false, "torch_dtype": "float16", "vision_config": {"hidden_size": 1024,
+               "image_size": 336, "intermediate_size": 4096, "model_type": "clip_vision_model", "num_attention_heads": 16,
+               "num_hidden_layers": 24, "patch_size": 14, "projection_dim": 768, "vocab_size": 32000},
+             "vision_feature_layer": -2, "vision_feature_select_strategy": "default", "vocab_size": 32064}
+            """;
+
+    @Test
+    void llava15SevenBDefaults() throws Exception {
+        LlavaConfig c = LlavaConfig.parse(Json.MAPPER.readTree(LLAVA_15_7B));
+        assertEquals(576, c.tokensPerImage());
+        assertEquals(4096, c.text().hiddenSize());
+        assertEquals(32, c.text().numHiddenLayers());
+        assertEquals(32, c.text().numKeyValueHeads());
+        assertEquals(128, c.text().headDim());
+        assertEquals(11008, c.text().intermediateSize());
+        assertEquals(10000.0, c.text().ropeTheta());
+        assertEquals("quick_gelu", c.vision().hiddenAct());
+        assertArrayEquals(new int[] {23}, c.resolvedFeatureLayers());
+        assertFalse(c.text().tieWordEmbeddings());
+        assertEquals(1024, c.projectorInputSize());
+        long expected = CheckpointKeys.expected(c).values().stream().mapToLong(s -> {
+            long n = 1;
+            for (long d : s) {
+                n *= d;
+            }
+            return n;
+        }).sum();
+        // 7.06 B parameters in llava-1.5-7b-hf
+        assertTrue(expected > 7_000_000_000L && expected < 7_100_000_000L, "parameters " + expected);
+    }
+
+    @Test
+    void featureLayerListsGqaAndErrors() throws Exception {
+        JsonNode n = Json.MAPPER.readTree("""
+                {"vision_feature_layer": [-2, -5, 3], "vision_feature_select_strategy": "full",
+                 "vision_config": {"hidden_size": 64, "num_hidden_layers": 6, "num_attention_heads": 4,
+                   "image_size": 56, "patch_size": 14},
+                 "text_config": {"hidden_size": 128, "num_attention_heads": 8, "num_key_value_heads": 2,
+                   "num_hidden_layers": 2, "intermediate_size": 256, "vocab_size": 50, "rope_theta": 500000}}
+                """);
+        LlavaConfig c = LlavaConfig.parse(n);
+        assertArrayEquals(new int[] {5, 2, 3}, c.resolvedFeatureLayers());
+        assertEquals(192, c.projectorInputSize());
+        assertEquals(17, c.tokensPerImage());
+        assertEquals(4, c.text().groupSize());
+        assertEquals(500000.0, c.text().ropeTheta());
+
+        ConfigException e = assertThrows(ConfigException.class, () -> LlavaConfig.parse(Json.MAPPER.readTree(
+                "{\"architectures\": [\"Qwen2VLForConditionalGeneration\"]}")));
+        assertTrue(e.getMessage().contains("Qwen2VLForConditionalGeneration"));
+        e = assertThrows(ConfigException.class, () -> LlavaConfig.parse(Json.MAPPER.readTree(
+                "{\"vision_feature_layer\": -40}")));
+        assertTrue(e.getMessage().contains("-40"));
+        e = assertThrows(ConfigException.class, () -> LlavaConfig.parse(Json.MAPPER.readTree(
+                "{\"text_config\": {\"num_attention_heads\": 6, \"num_key_value_heads\": 4}}")));
+        assertTrue(e.getMessage().contains("num_key_value_heads"));
+    }
+}
