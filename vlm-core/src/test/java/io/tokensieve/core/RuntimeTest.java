@@ -305,7 +305,7 @@ class RuntimeTest {
                 GenerationConfig.greedy(0)).get(0);
         assertEquals(List.of(1f, 1f), seen);
         assertNotNull(r.maskLogits());
-        assertEquals(64, r.maskLogits().length);
+        assertEquals(28 * 28, r.maskLogits().length);
         // the 3D embedding changes the features: logits differ from the same pixels without xyz
         GenerationResult flat = m.generate(List.of(new VlmRequest(ids, List.of(plain), null, new long[] {m.segTokenId()})),
                 GenerationConfig.greedy(0)).get(0);

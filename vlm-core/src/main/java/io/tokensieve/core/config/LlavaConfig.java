@@ -42,6 +42,13 @@ public record LlavaConfig(
             throw new ConfigException("vision_feature_select_strategy '" + visionFeatureSelectStrategy
                     + "' is not supported (default or full)");
         }
+        if (extras.hasSegHead() && vision.imageSize() % extras.segCell() != 0) {
+            throw new ConfigException("sieve_extras: seg_cell " + extras.segCell() + " does not divide image_size "
+                    + vision.imageSize());
+        }
+        if (extras.positionEmbedding3d() && visionFeatureLayers.size() != 1) {
+            throw new ConfigException("sieve_extras: the 3D position embedding needs a single vision_feature_layer");
+        }
         if (!projectorHiddenAct.equals("gelu") && !projectorHiddenAct.equals("quick_gelu")
                 && !projectorHiddenAct.equals("relu") && !projectorHiddenAct.equals("silu")) {
             throw new ConfigException("projector_hidden_act '" + projectorHiddenAct + "' is not supported");

@@ -10,12 +10,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param segTokenIndex id of the {@code [SEG]} token whose last-layer hidden state prompts the mask head
  *     (LISA-style), or -1 when the model has no mask head
  * @param segHeadDim width of the mask head's shared embedding space
+ * @param segCell side in pixels of the mask head's pixel cells (the mask is predicted per cell)
  * @param positionEmbedding3d whether a 3D position embedding of each patch's xyz origin is added to the
  *     vision features of multi-view inputs (LLaVA-3D-style)
  */
-public record SieveExtras(int segTokenIndex, int segHeadDim, boolean positionEmbedding3d) {
+public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d) {
 
-    public static final SieveExtras NONE = new SieveExtras(-1, 0, false);
+    public static final SieveExtras NONE = new SieveExtras(-1, 0, 0, false);
 
     public boolean hasSegHead() {
         return segTokenIndex >= 0;
@@ -31,13 +32,18 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, boolean positionEmb
         if (seg >= 0 && dim <= 0) {
             throw new ConfigException("sieve_extras: seg_head_dim must be positive when seg_token_index is set");
         }
-        return new SieveExtras(seg, dim, Json.boolOr(n, "position_embedding_3d", false));
+        int cell = Json.intOr(n, "seg_cell", 4);
+        if (seg >= 0 && cell <= 0) {
+            throw new ConfigException("sieve_extras: seg_cell must be positive");
+        }
+        return new SieveExtras(seg, dim, cell, Json.boolOr(n, "position_embedding_3d", false));
     }
 
     ObjectNode toJson() {
         ObjectNode o = Json.object();
         o.put("seg_token_index", segTokenIndex);
         o.put("seg_head_dim", segHeadDim);
+        o.put("seg_cell", segCell);
         o.put("position_embedding_3d", positionEmbedding3d);
         return o;
     }

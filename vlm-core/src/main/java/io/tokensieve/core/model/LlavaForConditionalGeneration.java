@@ -29,7 +29,8 @@ public final class LlavaForConditionalGeneration {
         this.lmHead = config.text().tieWordEmbeddings()
                 ? weights.get(CheckpointKeys.embedTokens())
                 : weights.get(CheckpointKeys.LM_HEAD);
-        this.segHead = config.extras().hasSegHead() ? new SegMaskHead(weights, config.extras().segHeadDim()) : null;
+        this.segHead = config.extras().hasSegHead() ? new SegMaskHead(weights, config.extras().segHeadDim(),
+                config.extras().segCell(), config.vision().imageSize(), config.vision().gridSize()) : null;
         this.positionEmbedding3d = config.extras().positionEmbedding3d()
                 ? new PositionEmbedding3d(weights, config.vision().layerNormEps()) : null;
     }

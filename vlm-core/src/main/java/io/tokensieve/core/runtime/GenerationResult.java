@@ -15,8 +15,8 @@ import java.util.List;
  * @param tokensPerLayer all tokens (text and visual) entering each decoder layer in prefill
  * @param steps pruning steps applied, in order
  * @param kvCacheBytes bytes held by all layers' caches after prefill (this sample's share)
- * @param maskLogits per-patch mask logits of image 0 from the [SEG] token, or null
- * @param maskGrid {rows, cols} of the mask logits, or null
+ * @param maskLogits mask logits of image 0 per pixel cell of the crop (raster order) from the [SEG] token, or null
+ * @param maskGrid {rows, cols} of the mask logits (cells over the preprocessed crop), or null
  * @param timings measured times of the batch this sample ran in
  */
 public record GenerationResult(

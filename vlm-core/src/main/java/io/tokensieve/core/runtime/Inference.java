@@ -237,7 +237,8 @@ final class Inference {
         for (int b = 0; b < bsz; b++) {
             if (segHidden[b] != null && model.segHead() != null && !samples.get(b).spans.isEmpty()) {
                 maskLogits[b] = maskFor(samples.get(b), segHidden[b]);
-                maskGrid = new int[] {cfg.vision().gridSize(), cfg.vision().gridSize()};
+                int c = model.segHead().cellsPerSide();
+                maskGrid = new int[] {c, c};
             }
         }
         Timings timings = new Timings(visionMs, projectorMs, pruneMs, prefillMs, ttftMs, decodeMs, decodeSteps);
@@ -879,15 +880,11 @@ final class Inference {
     }
 
     private float[] maskFor(SampleState s, NDArray segHidden) {
-        int n = cfg.vision().numPatches();
-        // full-resolution features of image 0: the feature layer without CLS, before any pruning
+        // image 0 in full: its patch features (feature layer, CLS dropped, before any pruning) and its pixels
         NDArray f = visionHidden.get(cfg.resolvedFeatureLayers()[0]).get(new NDIndex("{}, 1:, :", s.imageOffset));
-        NDArray logits = model.segHead().forward(segHidden, f.expandDims(0)); // [1, N]
-        float[] out = logits.toFloatArray();
-        if (out.length != n) {
-            throw new IllegalStateException("mask logits " + out.length + " != patches " + n);
-        }
-        return out;
+        int size = cfg.vision().imageSize();
+        NDArray px = batch.create(s.request.images().get(0).pixels().chw(), new Shape(1, 3, size, size));
+        return model.segHead().forward(segHidden, f.expandDims(0), px).toFloatArray(); // [C*C]
     }
 
     private int[] lengths(SampleState s) {

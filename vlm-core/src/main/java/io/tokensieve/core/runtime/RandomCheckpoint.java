@@ -61,7 +61,7 @@ public final class RandomCheckpoint {
             special.add(WordLevelTokenizer.SEG);
         }
         WordLevelTokenizer tok = new WordLevelTokenizer(special, defaultWords());
-        SieveExtras ex = extras ? new SieveExtras(tok.id(WordLevelTokenizer.SEG), 16, true) : SieveExtras.NONE;
+        SieveExtras ex = extras ? new SieveExtras(tok.id(WordLevelTokenizer.SEG), 16, 4, true) : SieveExtras.NONE;
         LlavaConfig config = tinyConfig(tok.size(), tok.id(WordLevelTokenizer.IMAGE), ex);
         config.save(dir);
         PreprocessorConfig.clip(config.vision().imageSize()).save(dir);

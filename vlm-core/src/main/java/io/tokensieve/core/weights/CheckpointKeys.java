@@ -168,6 +168,8 @@ public final class CheckpointKeys {
             m.put(segHead("text_proj.bias"), new long[] {h});
             m.put(segHead("visual_proj.weight"), new long[] {h, dv});
             m.put(segHead("visual_proj.bias"), new long[] {h});
+            m.put(segHead("pixel_proj.weight"), new long[] {h, 3L * c.extras().segCell() * c.extras().segCell()});
+            m.put(segHead("pixel_proj.bias"), new long[] {h});
             m.put(segHead("bias"), new long[] {1});
         }
         if (c.extras().positionEmbedding3d()) {

@@ -1,0 +1,22 @@
+package io.tokensieve.core.train;
+
+import java.util.List;
+
+/**
+ * One teacher-forced training example.
+ *
+ * @param promptIds prompt token ids with one image placeholder per image
+ * @param answerIds target tokens after the prompt (EOS included); the loss is taken on these
+ * @param images preprocessed images (CHW floats of the tower's size), in placeholder order
+ * @param xyz per-image per-patch xyz origins ({@code [patches][3]}) or null entries for plain images
+ * @param segTarget for segmentation examples: the fraction of each patch of image 0 covered by the
+ *     target mask, raster order ({@code [patches]}); null otherwise
+ * @param track a label for per-track loss reporting
+ */
+public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz,
+                           float[] segTarget, String track) {
+    public TrainExample {
+        images = List.copyOf(images);
+        xyz = xyz == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(xyz));
+    }
+}

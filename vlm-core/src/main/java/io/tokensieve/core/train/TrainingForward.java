@@ -1,0 +1,234 @@
+package io.tokensieve.core.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import io.tokensieve.core.config.LlavaConfig;
+import io.tokensieve.core.model.ClipVisionModel;
+import io.tokensieve.core.model.LlamaDecoderLayer;
+import io.tokensieve.core.model.LlamaModel;
+import io.tokensieve.core.model.LlamaRotaryEmbedding;
+import io.tokensieve.core.model.LlavaForConditionalGeneration;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The teacher-forced training pass of a batch, through the same model classes as inference: vision
+ * tower, optional 3D position embedding, projector, decoder layers, LM head, and the mask head for
+ * examples with a segmentation target. Returns the losses as NDArrays (in the batch's manager) so that
+ * a GradientCollector can differentiate them.
+ */
+public final class TrainingForward {
+    private static final float MASKED = -1e9f;
+
+    private final LlavaForConditionalGeneration model;
+    private final LlavaConfig cfg;
+    private final float segWeight;
+
+    public TrainingForward(LlavaForConditionalGeneration model, float segWeight) {
+        this.model = model;
+        this.cfg = model.config();
+        this.segWeight = segWeight;
+    }
+
+    /** Losses of one batch: total (what to differentiate), LM cross-entropy and mask loss (0 if none). */
+    public record Losses(NDArray total, NDArray lm, NDArray seg, int answerTokens, int segExamples) {}
+
+    public Losses forward(NDManager mgr, List<TrainExample> batch) {
+        int b = batch.size();
+        long imageId = cfg.imageTokenIndex();
+        int per = cfg.vision().numPatches();
+        int size = cfg.vision().imageSize();
+        long d = cfg.text().hiddenSize();
+
+        // ---- vision: every image of the batch at once ----
+        List<float[]> imgs = new ArrayList<>();
+        for (TrainExample e : batch) {
+            imgs.addAll(e.images());
+        }
+        int nImg = imgs.size();
+        NDArray vis = null; // [I*N, D]
+        NDArray patchFeats = null; // [I, N, Dv]
+        NDArray px = null; // [I, 3, H, W]
+        if (nImg > 0) {
+            float[] flat = new float[nImg * 3 * size * size];
+            for (int i = 0; i < nImg; i++) {
+                System.arraycopy(imgs.get(i), 0, flat, i * 3 * size * size, 3 * size * size);
+            }
+            px = mgr.create(flat, new Shape(nImg, 3, size, size)); // [I, 3, H, W]
+            int[] fl = cfg.resolvedFeatureLayers();
+            List<NDArray> hs = model.visionTower().hiddenStates(px, java.util.Arrays.stream(fl).max().orElse(0));
+            NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [I, N, Dv'] (CLS dropped)
+            patchFeats = hs.get(fl[0]).get(":, 1:, :"); // [I, N, Dv] for the mask head
+            f = add3d(mgr, batch, f, per);
+            vis = model.multiModalProjector().forward(f).reshape(-1, d); // [I*N, D]
+        }
+
+        // ---- sequences: prompt + answer, images expanded ----
+        List<long[]> seqs = new ArrayList<>();
+        int tmax = 0;
+        for (TrainExample e : batch) {
+            long[] s = new long[e.promptIds().length + e.answerIds().length];
+            System.arraycopy(e.promptIds(), 0, s, 0, e.promptIds().length);
+            System.arraycopy(e.answerIds(), 0, s, e.promptIds().length, e.answerIds().length);
+            seqs.add(s);
+            int len = 0;
+            for (long id : s) {
+                len += id == imageId ? per : 1;
+            }
+            tmax = Math.max(tmax, len);
+        }
+        List<Long> textIds = new ArrayList<>();
+        long[] gather = new long[b * tmax];
+        long[][] positions = new long[b][tmax];
+        float[] mask = new float[b * tmax * tmax];
+        List<Long> lossRows = new ArrayList<>();
+        List<Long> lossTargets = new ArrayList<>();
+        List<Long> segRows = new ArrayList<>();
+        List<Integer> segExamples = new ArrayList<>();
+        List<Integer> segImages = new ArrayList<>();
+        long segId = cfg.extras().segTokenIndex();
+        int imageCursor = 0;
+        // index layout of the source matrix: [text rows][visual rows][one zero row]
+        List<int[]> textSlots = new ArrayList<>(); // (b, slot, textRow)
+        for (int i = 0; i < b; i++) {
+            TrainExample e = batch.get(i);
+            long[] s = seqs.get(i);
+            int slot = 0;
+            int firstImage = imageCursor;
+            int answerStart = e.promptIds().length;
+            for (int j = 0; j < s.length; j++) {
+                long id = s[j];
+                if (id == imageId && j < answerStart) {
+                    for (int p = 0; p < per; p++) {
+                        gather[i * tmax + slot] = -(1 + (long) imageCursor * per + p); // visual row, resolved below
+                        slot++;
+                    }
+                    imageCursor++;
+                } else {
+                    textSlots.add(new int[] {i, slot, textIds.size()});
+                    textIds.add(id);
+                    if (j >= answerStart && slot > 0) {
+                        lossRows.add((long) i * tmax + slot - 1); // position predicting this token
+                        lossTargets.add(id);
+                    }
+                    if (segId >= 0 && id == segId && j >= answerStart && e.segTarget() != null) {
+                        segRows.add((long) i * tmax + slot);
+                        segExamples.add(i);
+                        segImages.add(firstImage);
+                    }
+                    slot++;
+                }
+            }
+            for (int q = 0; q < tmax; q++) {
+                positions[i][q] = q < slot ? q : 0;
+                for (int k = 0; k < tmax; k++) {
+                    mask[(i * tmax + q) * tmax + k] = (k <= q && k < slot) ? 0f : MASKED;
+                }
+            }
+            for (int q = slot; q < tmax; q++) {
+                gather[i * tmax + q] = Long.MIN_VALUE; // padding, resolved below
+            }
+        }
+        int nText = textIds.size();
+        int nVis = nImg * per;
+        for (int[] ts : textSlots) {
+            gather[ts[0] * tmax + ts[1]] = ts[2];
+        }
+        for (int k = 0; k < gather.length; k++) {
+            if (gather[k] == Long.MIN_VALUE) {
+                gather[k] = nText + nVis; // the zero row
+            } else if (gather[k] < 0) {
+                gather[k] = nText + (-gather[k] - 1);
+            }
+        }
+        LlamaModel lm = model.languageModel();
+        NDArray textEmb = lm.embed(mgr.create(textIds.stream().mapToLong(Long::longValue).toArray())); // [Tt, D]
+        List<NDArray> parts = new ArrayList<>();
+        parts.add(textEmb);
+        if (vis != null) {
+            parts.add(vis);
+        }
+        parts.add(mgr.zeros(new Shape(1, d)));
+        NDArray source = NDArrays.concat(new NDList(parts.toArray(new NDArray[0])), 0); // [Tt + I*N + 1, D]
+        NDArray h = source.get(new NDIndex("{}", mgr.create(gather))).reshape(b, tmax, d); // [B, T, D]
+
+        // ---- decoder ----
+        NDArray attnMask = mgr.create(mask, new Shape(b, 1, tmax, tmax));
+        LlamaRotaryEmbedding.Rope rope = lm.rotary().forPositions(mgr, positions);
+        for (LlamaDecoderLayer layer : lm.layers()) {
+            h = layer.forward(h, rope, attnMask, null).hidden(); // [B, T, D]
+        }
+        NDArray flatH = h.reshape((long) b * tmax, d); // [B*T, D]
+
+        // ---- LM loss on the answer tokens ----
+        NDArray rows = flatH.get(new NDIndex("{}", mgr.create(lossRows.stream().mapToLong(Long::longValue).toArray())));
+        NDArray logits = model.logits(lm.norm().forward(rows)); // [M, V]
+        NDArray targets = mgr.create(lossTargets.stream().mapToLong(Long::longValue).toArray()).reshape(-1, 1);
+        NDArray lmLoss = logits.logSoftmax(-1).gather(targets, 1).neg().mean(); // scalar
+
+        // ---- mask loss (BCE + dice on patch coverage) ----
+        NDArray segLoss = mgr.zeros(new Shape());
+        if (!segRows.isEmpty() && model.segHead() != null) {
+            NDArray segHidden = lm.norm().forward(
+                    flatH.get(new NDIndex("{}", mgr.create(segRows.stream().mapToLong(Long::longValue).toArray())))); // [S, D]
+            NDArray feats = patchFeats.get(new NDIndex("{}",
+                    mgr.create(segImages.stream().mapToLong(Integer::longValue).toArray()))); // [S, N, Dv]
+            NDArray segPixels = px.get(new NDIndex("{}", mgr.create(segImages.stream().mapToLong(Integer::longValue).toArray())));
+            NDArray x = model.segHead().forward(segHidden, feats, segPixels); // [S, C*C]
+            int cells = model.segHead().cellsPerSide() * model.segHead().cellsPerSide();
+            float[] y = new float[segRows.size() * cells];
+            for (int k = 0; k < segRows.size(); k++) {
+                float[] t = batch.get(segExamples.get(k)).segTarget();
+                if (t.length != cells) {
+                    throw new IllegalArgumentException("segmentation target has " + t.length + " cells, the mask head predicts "
+                            + cells);
+                }
+                System.arraycopy(t, 0, y, k * cells, cells);
+            }
+            NDArray target = mgr.create(y, new Shape(segRows.size(), cells));
+            NDArray bce = Activation.softPlus(x).sub(x.mul(target)).mean();
+            NDArray p = Activation.sigmoid(x);
+            NDArray inter = p.mul(target).sum(new int[] {1});
+            NDArray dice = inter.mul(2).add(1).div(p.sum(new int[] {1}).add(target.sum(new int[] {1})).add(1))
+                    .neg().add(1).mean();
+            segLoss = bce.add(dice);
+        }
+        NDArray total = lmLoss.add(segLoss.mul(segWeight));
+        return new Losses(total, lmLoss, segLoss, lossRows.size(), segRows.size());
+    }
+
+    private NDArray add3d(NDManager mgr, List<TrainExample> batch, NDArray f, int per) {
+        if (model.positionEmbedding3d() == null) {
+            return f;
+        }
+        int nImg = (int) f.getShape().get(0);
+        float[] xyz = new float[nImg * per * 3];
+        float[] has = new float[nImg * per];
+        boolean any = false;
+        int i = 0;
+        for (TrainExample e : batch) {
+            for (int k = 0; k < e.images().size(); k++, i++) {
+                float[][] x = e.xyz() == null ? null : e.xyz().get(k);
+                if (x == null) {
+                    continue;
+                }
+                any = true;
+                for (int p = 0; p < per; p++) {
+                    System.arraycopy(x[p], 0, xyz, (i * per + p) * 3, 3);
+                    has[i * per + p] = 1;
+                }
+            }
+        }
+        if (!any) {
+            return f;
+        }
+        NDArray pe = model.positionEmbedding3d().forward(mgr.create(xyz, new Shape(nImg, per, 3))); // [I, N, Dv]
+        return f.add(pe.mul(mgr.create(has, new Shape(nImg, per, 1))));
+    }
+}
