@@ -9,7 +9,7 @@ import java.util.List;
  */
 final class SceneSampler3d {
     static final double AREA_RADIUS = 1.15;
-    static final double STACK_CHANCE = 0.7;
+    static final double STACK_CHANCE = 0.85;
 
     private SceneSampler3d() {}
 

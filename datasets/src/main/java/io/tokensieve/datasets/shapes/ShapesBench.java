@@ -58,8 +58,7 @@ public final class ShapesBench {
         checkIndex(index);
         int imageIndex = index / VQA_QUESTIONS_PER_IMAGE;
         Scene2d scene = SceneSampler2d.sample(SceneSpec.VQA, Rng.of(Track.VQA, seed, imageIndex, SCENE));
-        VqaQuestions.Question q = VqaQuestions.ask(scene, index % VqaQuestions.FAMILIES.size(),
-                Rng.of(Track.VQA, seed, index, QUESTION));
+        VqaQuestions.Question q = VqaQuestions.ask(scene, index, Rng.of(Track.VQA, seed, index, QUESTION));
         int imageId = imageIndex + 1;
         int questionId = imageId * 1000 + index % VQA_QUESTIONS_PER_IMAGE;
         List<String> answers = new ArrayList<>();

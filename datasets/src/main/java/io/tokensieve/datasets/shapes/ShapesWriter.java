@@ -78,7 +78,17 @@ public final class ShapesWriter {
             Path probe = Files.createTempFile(out, ".write-check", ".tmp");
             Files.delete(probe);
         } catch (IOException | SecurityException e) {
-            throw new IllegalArgumentException("--out " + out + " is not writable (" + e.getMessage() + ")");
+            throw new IllegalArgumentException("--out " + out + " is not writable (" + reason(e) + ")");
         }
+    }
+
+    private static String reason(Exception e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+            return fs.getReason();
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 }

@@ -83,14 +83,20 @@ final class Texture {
         }
     }
 
-    /** Adds triangular noise to every channel, then rounds and clamps to the 8-bit values a PNG stores. */
+    /**
+     * Adds triangular noise to every channel, then rounds and clamps to the 8-bit values a PNG stores. One
+     * random long feeds a whole pixel: two 10-bit uniforms per channel.
+     */
     static void noiseAndQuantise(float[] rgb, Rng rng) {
-        for (int i = 0; i < rgb.length; i++) {
+        double scale = NOISE / 1024.0;
+        for (int i = 0; i + 2 < rgb.length; i += 3) {
             long bits = rng.nextLong();
-            double u1 = (bits & 0xFFFFFFL) * 0x1.0p-24;
-            double u2 = ((bits >>> 24) & 0xFFFFFFL) * 0x1.0p-24;
-            double v = rgb[i] + (u1 + u2 - 1) * NOISE;
-            rgb[i] = (float) Math.max(0, Math.min(255, Math.rint(v)));
+            for (int c = 0; c < 3; c++) {
+                int u1 = (int) (bits >>> (c * 20)) & 1023;
+                int u2 = (int) (bits >>> (c * 20 + 10)) & 1023;
+                double v = rgb[i + c] + (u1 + u2 - 1023) * scale;
+                rgb[i + c] = (float) Math.max(0, Math.min(255, Math.rint(v)));
+            }
         }
     }
 }

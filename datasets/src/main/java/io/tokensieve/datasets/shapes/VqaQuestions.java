@@ -25,10 +25,16 @@ final class VqaQuestions {
 
     private VqaQuestions() {}
 
-    static Question ask(Scene2d scene, int firstFamily, Rng rng) {
+    /**
+     * The question of example {@code index}: family {@code index mod 7} first (so families are balanced), and
+     * for yes/no questions the answer alternates with {@code index / 7} (so yes and no are balanced).
+     */
+    static Question ask(Scene2d scene, int index, Rng rng) {
+        int first = index % FAMILIES.size();
+        boolean yes = (index / FAMILIES.size()) % 2 == 0;
         for (int k = 0; k < FAMILIES.size(); k++) {
-            String family = FAMILIES.get((firstFamily + k) % FAMILIES.size());
-            Question q = family(scene, family, rng);
+            String family = FAMILIES.get((first + k) % FAMILIES.size());
+            Question q = family(scene, family, yes, rng);
             if (q != null) {
                 return q;
             }
@@ -36,9 +42,9 @@ final class VqaQuestions {
         throw new IllegalStateException("no VQA family fits the scene");
     }
 
-    static Question family(Scene2d scene, String family, Rng rng) {
+    static Question family(Scene2d scene, String family, boolean yes, Rng rng) {
         return switch (family) {
-            case EXIST -> exist(scene, rng);
+            case EXIST -> exist(scene, yes, rng);
             case COUNT -> count(scene, rng);
             case COLOUR -> colour(scene, rng);
             case SHAPE -> shape(scene, rng);
@@ -49,9 +55,8 @@ final class VqaQuestions {
         };
     }
 
-    /** "Is there a red circle?" / "Is there a star?" / "Is there a blue object?", balanced yes/no. */
-    private static Question exist(Scene2d scene, Rng rng) {
-        boolean yes = rng.nextBoolean();
+    /** "Is there a red circle?" / "Is there a star?" / "Is there a blue object?", with the asked answer. */
+    private static Question exist(Scene2d scene, boolean yes, Rng rng) {
         int form = rng.nextInt(3);
         List<Referent> pool = new ArrayList<>();
         for (Colour c : Colour.values()) {
