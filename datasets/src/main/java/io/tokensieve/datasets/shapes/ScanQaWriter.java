@@ -27,7 +27,7 @@ final class ScanQaWriter {
                 posedIndex = sceneIndex;
                 images += writeViews(o.out().resolve("posed_images").resolve(ShapesBench.sceneId(sceneIndex)), posed);
             }
-            Scene3dExample ex = ShapesBench.scanQa(o.seed(), i, posed, split);
+            Scene3dExample ex = ShapesBench.scene3d(posed, i, split);
             ObjectNode q = list.addObject();
             q.put("question_id", ex.questionId());
             q.put("scene_id", ex.sceneId());

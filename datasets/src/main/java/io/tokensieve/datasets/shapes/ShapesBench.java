@@ -125,12 +125,21 @@ public final class ShapesBench {
     /** The ScanQA question {@code index} (scene {@code index / 4}) over {@code views} rendered views. */
     public static Scene3dExample scene3d(long seed, int index, int views, String split) {
         checkIndex(index);
-        return scanQa(seed, index, posedScene(seed, index / SCANQA_QUESTIONS_PER_SCENE, views), split);
+        return scene3d(posedScene(seed, index / SCANQA_QUESTIONS_PER_SCENE, views), index, split);
     }
 
-    /** The question {@code index} over its already rendered scene (the writer renders each scene once). */
-    static Scene3dExample scanQa(long seed, int index, Posed posed, String split) {
+    /**
+     * The question {@code index} over its already rendered scene, so that the four questions of a scene can
+     * share one render (the file writer does this). {@code posed} must be scene {@code index / 4}.
+     */
+    public static Scene3dExample scene3d(Posed posed, int index, String split) {
+        checkIndex(index);
         int sceneIndex = index / SCANQA_QUESTIONS_PER_SCENE;
+        if (sceneIndex != posed.sceneIndex()) {
+            throw new IllegalArgumentException("question " + index + " belongs to scene " + sceneIndex
+                    + ", not to scene " + posed.sceneIndex());
+        }
+        long seed = posed.seed();
         ScanQaQuestions.Question q = ScanQaQuestions.ask(posed.scene(), index % ScanQaQuestions.FAMILIES.size(),
                 Rng.of(Track.THREE_D, seed, index, QUESTION));
         String sceneId = sceneId(sceneIndex);
@@ -152,8 +161,19 @@ public final class ShapesBench {
         return String.format("scene%04d_00", sceneIndex);
     }
 
-    /** A 3D scene with its views; also what the ScanQA writer stores once per scene. */
-    public record Posed(Scene3d scene, List<PosedView> views) {}
+    /**
+     * A 3D scene with its rendered views: what the ScanQA writer stores once per scene.
+     *
+     * @param seed generator seed
+     * @param sceneIndex scene number ({@code scene%04d_00})
+     * @param scene the scene graph
+     * @param views the posed views, frame 0, 20, 40, ...
+     */
+    public record Posed(long seed, int sceneIndex, Scene3d scene, List<PosedView> views) {
+        public Posed {
+            views = List.copyOf(views);
+        }
+    }
 
     /** Scene {@code sceneIndex} and its views; resampled until every object shows in some view. */
     public static Posed posedScene(long seed, int sceneIndex, int views) {
@@ -187,7 +207,7 @@ public final class ShapesBench {
                 out.add(new PosedView(k * 20, r.colour(), r.depthMm(), cam, xyz));
             }
             if (allVisible(seen)) {
-                return new Posed(scene, out);
+                return new Posed(seed, sceneIndex, scene, out);
             }
         }
     }

@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The 3D track: answers from the scene graph, and depth / poses / per-patch xyz that agree with the geometry. */
@@ -159,6 +161,22 @@ class Scene3dTest {
             }
         }
         throw new AssertionError("point " + w[0] + "," + w[1] + "," + w[2] + " is on no surface");
+    }
+
+    @Test
+    void sharedRenderGivesTheSameQuestions() {
+        ShapesBench.Posed posed = ShapesBench.posedScene(SEED, 1, 2);
+        for (int i = 4; i < 8; i++) {
+            Scene3dExample shared = ShapesBench.scene3d(posed, i, "val");
+            Scene3dExample fresh = ShapesBench.scene3d(SEED, i, 2);
+            assertEquals(fresh.questionId(), shared.questionId());
+            assertEquals(fresh.question(), shared.question());
+            assertEquals(fresh.answers(), shared.answers());
+            assertEquals(fresh.objectIds(), shared.objectIds());
+            assertArrayEquals(fresh.views().get(1).depthMm(), shared.views().get(1).depthMm());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> ShapesBench.scene3d(posed, 8, "val"));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.tokensieve.datasets.shapes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokensieve.core.image.ImageDecoder;
 import io.tokensieve.core.image.RgbImage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,6 +78,7 @@ class ShapesFilesTest {
             }
             Path img = tmp.resolve("val2014").resolve(String.format("COCO_val2014_%012d.png", ex.imageId()));
             assertSameImage(ex.image(), img);
+            assertArrayEquals(ex.image().data(), ImageDecoder.decode(img).data(), "the project's decoder reads it back");
         }
     }
 
