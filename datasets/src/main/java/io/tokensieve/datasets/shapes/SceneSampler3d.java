@@ -40,7 +40,7 @@ final class SceneSampler3d {
             double y = dist * StrictMath.sin(angle);
             boolean free = true;
             for (Object3d o : objects) {
-                free &= Math.hypot(x - o.x(), y - o.y()) >= (r + o.radius()) * 1.42 + 0.12;
+                free &= StrictMath.hypot(x - o.x(), y - o.y()) >= (r + o.radius()) * 1.42 + 0.12;
             }
             if (free) {
                 objects.add(new Object3d(objects.size(), colour, shape, size, x, y, 0, r, h, -1));
