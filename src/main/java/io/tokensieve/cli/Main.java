@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             InitRandomCommand.class,
             AskCommand.class,
+            ShapesCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
