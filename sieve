@@ -38,6 +38,10 @@ if [ "${gpu:-0}" = 1 ]; then
 fi
 
 threads="${SIEVE_THREADS:-$(nproc 2>/dev/null || echo 2)}"
+# keep freed native memory in the heap: libtorch allocates and frees large tensors on every op, and
+# returning them to the kernel each time costs more than the arithmetic on small CPUs
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4294967296}"
+export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-536870912}"
 export SIEVE_HOME="$here"
 exec java ${SIEVE_JAVA_OPTS:--Xmx8g} \
   -Dai.djl.offline=true -Dai.djl.default_engine=PyTorch \

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
             InitRandomCommand.class,
             AskCommand.class,
             ShapesCommand.class,
+            TrainCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -166,6 +166,7 @@ public final class TrainingForward {
         }
         NDArray flatH = h.reshape((long) b * tmax, d); // [B*T, D]
 
+
         // ---- LM loss on the answer tokens ----
         NDArray rows = flatH.get(new NDIndex("{}", mgr.create(lossRows.stream().mapToLong(Long::longValue).toArray())));
         NDArray logits = model.logits(lm.norm().forward(rows)); // [M, V]

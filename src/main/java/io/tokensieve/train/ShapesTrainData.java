@@ -1,0 +1,137 @@
+package io.tokensieve.train;
+
+import io.tokensieve.core.image.ClipImageProcessor;
+import io.tokensieve.core.image.RgbImage;
+import io.tokensieve.core.text.PromptTemplate;
+import io.tokensieve.core.text.SieveTokenizer;
+import io.tokensieve.core.train.TrainExample;
+import io.tokensieve.datasets.shapes.IclExample;
+import io.tokensieve.datasets.shapes.PatchXyz;
+import io.tokensieve.datasets.shapes.PopeVariant;
+import io.tokensieve.datasets.shapes.PosedView;
+import io.tokensieve.datasets.shapes.Scene3dExample;
+import io.tokensieve.datasets.shapes.SegExample;
+import io.tokensieve.datasets.shapes.ShapesBench;
+import io.tokensieve.datasets.shapes.ShapesExample;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Training batches generated on the fly from ShapesBench: a pure function of (settings, step), so a run
+ * resumed after a kill sees exactly the batches it would have seen. Prompts, images and answers go through
+ * the same template, tokenizer and image preprocessing as evaluation.
+ */
+public final class ShapesTrainData {
+    private final TrainSettings settings;
+    private final SieveTokenizer tokenizer;
+    private final ClipImageProcessor processor;
+    private final PromptTemplate template;
+    private final long eos;
+    private final String[] tracks;
+    private final double[] cumulative;
+
+    public ShapesTrainData(TrainSettings settings, SieveTokenizer tokenizer, ClipImageProcessor processor,
+                           PromptTemplate template, long eos) {
+        this.settings = settings;
+        this.tokenizer = tokenizer;
+        this.processor = processor;
+        this.template = template;
+        this.eos = eos;
+        Map<String, Double> mix = settings.mixture();
+        this.tracks = mix.keySet().toArray(new String[0]);
+        this.cumulative = new double[tracks.length];
+        double sum = mix.values().stream().mapToDouble(Double::doubleValue).sum();
+        double acc = 0;
+        for (int i = 0; i < tracks.length; i++) {
+            acc += mix.get(tracks[i]) / sum;
+            cumulative[i] = acc;
+        }
+    }
+
+    /** The batch of training step {@code step}. */
+    public List<TrainExample> batch(int step) {
+        List<TrainExample> out = new ArrayList<>();
+        for (int i = 0; i < settings.batchSize(); i++) {
+            long slot = (long) step * settings.batchSize() + i;
+            SplittableRandom r = new SplittableRandom(settings.dataSeed() * 1_000_003L + slot);
+            double u = r.nextDouble();
+            int t = 0;
+            while (t < tracks.length - 1 && u > cumulative[t]) {
+                t++;
+            }
+            out.add(example(tracks[t], (int) slot, r));
+        }
+        return out;
+    }
+
+    /** Example {@code index} of a track (index is unique per slot, so no example repeats). */
+    public TrainExample example(String track, int index, SplittableRandom r) {
+        long seed = settings.dataSeed();
+        ShapesExample ex = switch (track) {
+            case "vqa" -> ShapesBench.vqa(seed, index);
+            case "pope" -> ShapesBench.pope(seed, index, PopeVariant.values()[r.nextInt(PopeVariant.values().length)]);
+            case "seg" -> ShapesBench.seg(seed, index);
+            case "icl" -> ShapesBench.icl(seed, index, settings.shots());
+            case "3d" -> ShapesBench.scene3d(seed, index, settings.views());
+            default -> throw new IllegalArgumentException("unknown track " + track);
+        };
+        return convert(ex);
+    }
+
+    public TrainExample convert(ShapesExample ex) {
+        List<float[]> images = new ArrayList<>();
+        for (RgbImage img : ex.images()) {
+            images.add(processor.preprocess(quantised(img)).chw());
+        }
+        long[] prompt = tokenizer.encode(template.render(ex.prompt()));
+        String answer = ex.answer();
+        long[] plain = tokenizer.encodePlain(answer);
+        long[] target = java.util.Arrays.copyOf(plain, plain.length + 1);
+        target[plain.length] = eos;
+        float[] seg = null;
+        List<float[][]> xyz = null;
+        if (ex instanceof SegExample s) {
+            seg = coverage(s.mask(), ShapesBench.IMAGE_SIZE, settings.imageSize() / TrainSettings.SEG_CELL);
+        } else if (ex instanceof Scene3dExample s) {
+            xyz = new ArrayList<>();
+            int patchPx = ShapesBench.IMAGE_SIZE / settings.grid();
+            for (PosedView v : s.views()) {
+                xyz.add(patchPx == ShapesBench.PATCH ? v.patchXyz()
+                        : PatchXyz.compute(v.depthMm(), ShapesBench.IMAGE_SIZE, patchPx, v.camera().intrinsic(),
+                        v.camera().pose()));
+            }
+        } else if (ex instanceof IclExample) {
+            xyz = null;
+        }
+        return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** The pixels exactly as the PNG writer stores them (rounded, clamped to 0..255). */
+    static RgbImage quantised(RgbImage img) {
+        float[] d = img.data().clone();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = Math.max(0, Math.min(255, Math.round(d[i])));
+        }
+        return new RgbImage(img.width(), img.height(), d);
+    }
+
+    /** Fraction of each grid cell covered by the mask, raster order. */
+    static float[] coverage(boolean[] mask, int size, int grid) {
+        float[] out = new float[grid * grid];
+        int cell = size / grid;
+        for (int y = 0; y < grid * cell; y++) {
+            for (int x = 0; x < grid * cell; x++) {
+                if (mask[y * size + x]) {
+                    out[(y / cell) * grid + x / cell] += 1f;
+                }
+            }
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] /= cell * cell;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,91 @@
+package io.tokensieve.train;
+
+import io.tokensieve.core.config.ClipVisionConfig;
+import io.tokensieve.core.config.LlamaTextConfig;
+import io.tokensieve.core.config.LlavaConfig;
+import io.tokensieve.core.config.SieveExtras;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything that defines a training run: model shape, optimisation, data mixture and seeds. The
+ * {@code sieve-tiny} preset is what the committed model was trained with; every field is recorded in the
+ * checkpoint and the model card.
+ */
+public record TrainSettings(
+        String preset,
+        int imageSize,
+        int patch,
+        int visionWidth,
+        int visionLayers,
+        int visionHeads,
+        int textWidth,
+        int textLayers,
+        int textHeads,
+        int kvHeads,
+        int ffn,
+        int segDim,
+        int batchSize,
+        int steps,
+        float peakLr,
+        float minLrFraction,
+        int warmupSteps,
+        float weightDecay,
+        float clipNorm,
+        float segWeight,
+        long dataSeed,
+        long initSeed,
+        int shots,
+        int views,
+        Map<String, Double> mixture,
+        int checkpointEvery,
+        double maxMinutes) {
+
+    /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
+    public static final int SEG_CELL = 4;
+
+    public static TrainSettings sieveTiny() {
+        Map<String, Double> mix = new LinkedHashMap<>();
+        mix.put("vqa", 0.40);
+        mix.put("pope", 0.15);
+        mix.put("seg", 0.15);
+        mix.put("icl", 0.15);
+        mix.put("3d", 0.15);
+        return new TrainSettings("sieve-tiny", 224, 28, 128, 4, 4, 256, 8, 8, 2, 688, 64,
+                16, 4500, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1000, 1, 2, 3, mix, 100, 85);
+    }
+
+    /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
+    public static TrainSettings smoke(int steps) {
+        TrainSettings t = sieveTiny();
+        return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
+                1.0f, 1.0f, 1000, 1, 1, 2, t.mixture(), Math.max(1, steps / 2), 10);
+    }
+
+    public int grid() {
+        return imageSize / patch;
+    }
+
+    /** The model configuration for a vocabulary, with the [SEG] head and the 3D position embedding. */
+    public LlavaConfig modelConfig(int vocab, int imageTokenId, int segTokenId, int bos, int eos, int pad) {
+        ClipVisionConfig v = new ClipVisionConfig(visionWidth, visionWidth * 4, visionLayers, visionHeads, 3, imageSize,
+                patch, "quick_gelu", 1e-5, visionWidth);
+        LlamaTextConfig t = new LlamaTextConfig(vocab, textWidth, ffn, textLayers, textHeads, kvHeads,
+                textWidth / textHeads, "silu", 4096, 1e-5, 10000.0, false, bos, eos, pad);
+        // features from the last vision layer (the tower is trained for LLaVA alone, nothing else reads it)
+        return new LlavaConfig(v, t, List.of(-1), "default", imageTokenId, "gelu", true,
+                new SieveExtras(segTokenId, segDim, SEG_CELL, true));
+    }
+
+    /** Learning rate at a step: linear warm-up, then cosine decay to {@code minLrFraction * peakLr}. */
+    public float lr(int step) {
+        if (step < warmupSteps) {
+            return peakLr * (step + 1) / warmupSteps;
+        }
+        double p = (double) (step - warmupSteps) / Math.max(1, steps - warmupSteps);
+        double cos = 0.5 * (1 + Math.cos(Math.PI * Math.min(1, p)));
+        return (float) (peakLr * (minLrFraction + (1 - minLrFraction) * cos));
+    }
+}

@@ -1,0 +1,271 @@
+package io.tokensieve.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tokensieve.core.config.LlavaConfig;
+import io.tokensieve.core.config.PreprocessorConfig;
+import io.tokensieve.core.image.ClipImageProcessor;
+import io.tokensieve.core.model.LlavaForConditionalGeneration;
+import io.tokensieve.core.text.PromptTemplate;
+import io.tokensieve.core.text.SieveTokenizer;
+import io.tokensieve.core.text.WordLevelTokenizer;
+import io.tokensieve.core.train.AdamW;
+import io.tokensieve.core.train.TrainExample;
+import io.tokensieve.core.train.TrainingForward;
+import io.tokensieve.core.weights.ModelWeights;
+import io.tokensieve.core.weights.SafetensorsReader;
+import io.tokensieve.core.weights.SafetensorsWriter;
+import io.tokensieve.datasets.shapes.ShapesVocabulary;
+import io.tokensieve.eval.Progress;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * Trains a LLaVA-architecture model on ShapesBench with DJL autograd on CPU. Periodic checkpoints (weights,
+ * AdamW moments, step, elapsed time) are written atomically to {@code OUT/checkpoint}, so a killed run
+ * resumes where its last checkpoint left it; the finished model is written to {@code OUT} in HF format.
+ */
+public final class Trainer {
+    static final String CHECKPOINT = "checkpoint";
+    static final String STATE = "trainer_state.json";
+    static final String OPTIMIZER = "optimizer.safetensors";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final TrainSettings settings;
+    private final Path out;
+    private final PrintStream log;
+
+    /** What a run produced: where the model is, how many steps and how long it took. */
+    public record Outcome(Path modelDir, int steps, double wallSeconds, boolean finished, List<String> lossLog) {}
+
+    public Trainer(TrainSettings settings, Path out, PrintStream log) {
+        this.settings = settings;
+        this.out = out;
+        this.log = log;
+    }
+
+    /** The word-level vocabulary of the embedded model: specials, then every ShapesBench word. */
+    public static WordLevelTokenizer tokenizer() {
+        return new WordLevelTokenizer(List.of(WordLevelTokenizer.UNK, WordLevelTokenizer.BOS, WordLevelTokenizer.EOS,
+                WordLevelTokenizer.PAD, WordLevelTokenizer.IMAGE, WordLevelTokenizer.SEG), ShapesVocabulary.words());
+    }
+
+    public Outcome run(boolean resume) throws IOException {
+        Files.createDirectories(out);
+        Path ckpt = out.resolve(CHECKPOINT);
+        WordLevelTokenizer wl = tokenizer();
+        LlavaConfig config = settings.modelConfig(wl.size(), wl.id(WordLevelTokenizer.IMAGE), wl.id(WordLevelTokenizer.SEG),
+                wl.id(WordLevelTokenizer.BOS), wl.id(WordLevelTokenizer.EOS), wl.id(WordLevelTokenizer.PAD));
+        PreprocessorConfig pre = PreprocessorConfig.clip(settings.imageSize());
+        int start = 0;
+        double elapsedBefore = 0;
+        List<String> lossLog = new ArrayList<>();
+        NDManager base = NDManager.newBaseManager();
+        ModelWeights weights;
+        AdamW opt = new AdamW(0.9f, 0.98f, 1e-8f, settings.weightDecay(), settings.clipNorm());
+        recoverInterruptedSave(ckpt);
+        if (resume && Files.isDirectory(ckpt)) {
+            JsonNode st = JSON.readTree(ckpt.resolve(STATE).toFile());
+            TrainSettings saved = JSON.treeToValue(st.get("settings"), TrainSettings.class);
+            if (!saved.equals(settings)) {
+                throw new IllegalArgumentException(ckpt + ": the checkpoint was made with other settings (" + saved.preset()
+                        + "); resume with the same options or start a new --out folder");
+            }
+            weights = ModelWeights.load(ckpt, config, base);
+            start = st.get("step").asInt();
+            elapsedBefore = st.get("elapsed_seconds").asDouble();
+            st.get("loss_log").forEach(n -> lossLog.add(n.asText()));
+            SafetensorsReader r = SafetensorsReader.openFile(ckpt.resolve(OPTIMIZER));
+            Map<String, float[]> moments = new LinkedHashMap<>();
+            for (String k : r.tensors().keySet()) {
+                moments.put(k, r.readFloats(k));
+            }
+            opt.restore(moments, weights.all(), st.get("optimizer_step").asLong(), base);
+            log.printf("resuming from step %d (%.1f min already spent)%n", start, elapsedBefore / 60);
+        } else {
+            if (Files.isDirectory(ckpt)) {
+                throw new IllegalArgumentException(ckpt + " exists: pass --resume to continue that run, or choose another --out");
+            }
+            weights = ModelWeights.random(config, settings.initSeed(), 0.02f, base);
+        }
+        weights.setTrainable(true);
+        LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
+        TrainingForward forward = new TrainingForward(model, settings.segWeight());
+        Path tokDir = Files.createTempDirectory("sieve-tok");
+        wl.save(tokDir);
+        SieveTokenizer tokenizer = SieveTokenizer.load(tokDir);
+        ShapesTrainData data = new ShapesTrainData(settings, tokenizer, new ClipImageProcessor(pre), PromptTemplate.LLAVA15,
+                wl.id(WordLevelTokenizer.EOS));
+
+        long t0 = System.nanoTime();
+        Progress progress = Progress.onStderr("train", settings.steps(), start);
+        BlockingQueue<List<TrainExample>> queue = new ArrayBlockingQueue<>(3);
+        int first = start;
+        Thread producer = new Thread(() -> {
+            try {
+                for (int s = first; s < settings.steps(); s++) {
+                    queue.put(data.batch(s));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shapes-batches");
+        producer.setDaemon(true);
+        producer.start();
+
+        Ema loss = new Ema();
+        Map<String, Ema> perTrack = new LinkedHashMap<>();
+        int skipped = 0;
+        int step = start;
+        boolean outOfTime = false;
+        try {
+            for (; step < settings.steps(); step++) {
+                List<TrainExample> batch = queue.take();
+                float lr = settings.lr(step);
+                try (NDManager sub = base.newSubManager()) {
+                    TrainingForward.Losses l;
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        l = forward.forward(sub, batch);
+                        gc.backward(l.total());
+                    }
+                    float total = l.total().getFloat();
+                    double norm;
+                    if (Float.isFinite(total)) {
+                        norm = opt.step(weights.all(), lr, sub);
+                    } else {
+                        norm = Double.NaN;
+                    }
+                    if (!Double.isFinite(norm)) {
+                        AdamW.zeroGradients(weights.all(), sub);
+                        if (++skipped > 20) {
+                            throw new IllegalStateException("training diverged: " + skipped + " non-finite steps");
+                        }
+                    }
+                    loss.add(total);
+                    String track = batch.get(0).track();
+                    perTrack.computeIfAbsent("lm", k -> new Ema()).add(l.lm().getFloat());
+                    if (l.segExamples() > 0) {
+                        perTrack.computeIfAbsent("seg", k -> new Ema()).add(l.seg().getFloat());
+                    }
+                    if ((step + 1) % 25 == 0 || step == start) {
+                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f gnorm %.2f %s", step + 1, lr,
+                                loss.value(), perTrack.get("lm").value(),
+                                perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN, norm, track);
+                        lossLog.add(line);
+                        if (System.console() == null) {
+                            log.println(line);
+                        }
+                    }
+                }
+                progress.update(step + 1, String.format("loss %.3f", loss.value()));
+                double elapsed = elapsedBefore + (System.nanoTime() - t0) / 1e9;
+                boolean last = step + 1 == settings.steps();
+                outOfTime = elapsed / 60 > settings.maxMinutes();
+                if ((step + 1) % settings.checkpointEvery() == 0 || last || outOfTime) {
+                    saveCheckpoint(ckpt, weights, opt, config, pre, wl, step + 1, elapsed, lossLog);
+                }
+                if (outOfTime && !last) {
+                    log.printf("%nstopping at step %d: the %.0f-minute budget is spent%n", step + 1, settings.maxMinutes());
+                    step++;
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } finally {
+            producer.interrupt();
+        }
+        double wall = elapsedBefore + (System.nanoTime() - t0) / 1e9;
+        progress.finish(String.format("%d steps, %.1f min", step, wall / 60));
+        // the finished model, in HF format, next to its checkpoint
+        config.save(out);
+        pre.save(out);
+        wl.save(out);
+        weights.setTrainable(false);
+        weights.save(out, Map.of("preset", settings.preset(), "steps", String.valueOf(step)));
+        tokenizer.close();
+        weights.close();
+        return new Outcome(out, step, wall, step >= settings.steps(), lossLog);
+    }
+
+    private void saveCheckpoint(Path ckpt, ModelWeights w, AdamW opt, LlavaConfig config, PreprocessorConfig pre,
+                                WordLevelTokenizer wl, int step, double elapsed, List<String> lossLog) throws IOException {
+        Path tmp = ckpt.resolveSibling(CHECKPOINT + ".tmp");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        config.save(tmp);
+        pre.save(tmp);
+        wl.save(tmp);
+        w.save(tmp, Map.of("step", String.valueOf(step)));
+        SafetensorsWriter ow = new SafetensorsWriter();
+        for (Map.Entry<String, NDArray> e : opt.state().entrySet()) {
+            ow.put(e.getKey(), e.getValue().getShape().getShape(), e.getValue().toFloatArray());
+        }
+        ow.writeFile(tmp.resolve(OPTIMIZER));
+        ObjectNode st = JSON.createObjectNode();
+        st.put("step", step);
+        st.put("optimizer_step", opt.stepCount());
+        st.put("elapsed_seconds", elapsed);
+        st.set("settings", JSON.valueToTree(settings));
+        var ll = st.putArray("loss_log");
+        lossLog.forEach(ll::add);
+        JSON.writeValue(tmp.resolve(STATE).toFile(), st);
+        Path old = ckpt.resolveSibling(CHECKPOINT + ".old");
+        deleteTree(old);
+        if (Files.isDirectory(ckpt)) {
+            Files.move(ckpt, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(tmp, ckpt, StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(old);
+    }
+
+    /** A kill between the two renames of a save leaves the previous checkpoint as ".old": put it back. */
+    static void recoverInterruptedSave(Path ckpt) throws IOException {
+        Path old = ckpt.resolveSibling(CHECKPOINT + ".old");
+        if (!Files.isDirectory(ckpt) && Files.isDirectory(old)) {
+            Files.move(old, ckpt, StandardCopyOption.ATOMIC_MOVE);
+        }
+        deleteTree(ckpt.resolveSibling(CHECKPOINT + ".tmp"));
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var s = Files.walk(p)) {
+            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+
+    /** Exponential moving average for logging. */
+    static final class Ema {
+        private double v = Double.NaN;
+
+        void add(double x) {
+            v = Double.isNaN(v) ? x : 0.95 * v + 0.05 * x;
+        }
+
+        double value() {
+            return v;
+        }
+    }
+}
