@@ -48,7 +48,13 @@ public final class TextVqaLoader implements DatasetLoader {
     public Iterable<Sample> open(Path root, LoaderParams params, LoadOptions options) {
         String split = params.string("split", "val");
         boolean ocr = params.bool("ocr", false);
-        Path file = DataFiles.single(root, "TextVQA_*_" + split + ".json", null, "TextVQA " + split + " file");
+        List<Path> files = DataFiles.glob(root, "TextVQA_*_" + split + ".json").stream()
+                .filter(p -> !p.getFileName().toString().contains("Rosetta")).toList();
+        if (files.size() != 1) {
+            throw new DatasetException(root + ": expected one TextVQA_*_" + split + ".json file, found "
+                    + files.stream().map(p -> p.getFileName().toString()).toList());
+        }
+        Path file = files.get(0);
         List<Path> rosetta = DataFiles.glob(root, "*Rosetta*" + split + "*.json");
         Map<String, List<String>> ocrIndex = ocr && !rosetta.isEmpty() ? readRosetta(rosetta.get(0)) : Map.of();
         return () -> iterate(root, file, ocr, ocrIndex, options);
