@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             InitRandomCommand.class,
             AskCommand.class,
+            ScoreCommand.class,
+            EvalCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec
