@@ -99,6 +99,23 @@ class ScoreCommandTest {
     }
 
     @Test
+    void mmeAlsoReadsThreeColumnResults() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("mme3"));
+        for (String task : new String[] {"existence", "code_reasoning"}) {
+            StringBuilder sb = new StringBuilder();
+            for (String line : Files.readAllLines(Fixtures.path("predictions/mme/" + task + ".txt"))) {
+                String[] c = line.split("\t");
+                sb.append(c[0]).append('\t').append(c[1]).append('\t').append(c[3]).append('\n');
+            }
+            Files.writeString(dir.resolve(task + ".txt"), sb.toString());
+        }
+        Cli.Result r = Cli.run("score", "--format", "mme", "--references", Fixtures.path("mme").toString(),
+                "--predictions", dir.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(125.0, r.json().get("perception").asDouble(), 1e-9);
+    }
+
+    @Test
     void scienceqa() {
         // IMG subset {1: A right, 4: "The answer is C." wrong} -> 50; all questions add 2: "A. yes" right -> 2/3
         assertEquals(50.0, score("scienceqa", Fixtures.path("scienceqa").toString(), "scienceqa.jsonl")

@@ -11,6 +11,7 @@ import io.tokensieve.eval.scorers.SegmentationScorer;
 import io.tokensieve.eval.scorers.TextVqaScorer;
 import io.tokensieve.eval.scorers.VqaV2Scorer;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,22 +30,24 @@ public final class Scorers {
 
     private record Entry(List<String> variants, Function<String, Scorer> factory) {}
 
-    private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
+    private static final Map<String, Entry> ENTRIES = entries();
 
-    static {
-        ENTRIES.put("vqav2", new Entry(BOTH, VqaV2Scorer::new));
-        ENTRIES.put("textvqa", new Entry(BOTH, TextVqaScorer::new));
-        ENTRIES.put("gqa", new Entry(BOTH, GqaScorer::new));
-        ENTRIES.put("pope", new Entry(BOTH, PopeScorer::new));
-        ENTRIES.put("mme", new Entry(BOTH, MmeScorer::new));
-        ENTRIES.put("scienceqa", new Entry(BOTH, ScienceQaScorer::new));
-        ENTRIES.put("mmbench", new Entry(ONE, v -> new MmbenchScorer()));
+    private static Map<String, Entry> entries() {
+        Map<String, Entry> m = new LinkedHashMap<>();
+        m.put("vqav2", new Entry(BOTH, VqaV2Scorer::new));
+        m.put("textvqa", new Entry(BOTH, TextVqaScorer::new));
+        m.put("gqa", new Entry(BOTH, GqaScorer::new));
+        m.put("pope", new Entry(BOTH, PopeScorer::new));
+        m.put("mme", new Entry(BOTH, MmeScorer::new));
+        m.put("scienceqa", new Entry(BOTH, ScienceQaScorer::new));
+        m.put("mmbench", new Entry(ONE, v -> new MmbenchScorer()));
         for (String seg : List.of("refcoco", "refcoco+", "refcocog", "reasonseg")) {
-            ENTRIES.put(seg, new Entry(ONE, v -> new SegmentationScorer(seg)));
+            m.put(seg, new Entry(ONE, v -> new SegmentationScorer(seg)));
         }
-        ENTRIES.put("scanqa", new Entry(ONE, v -> new Scene3dQaScorer("scanqa")));
-        ENTRIES.put("sqa3d", new Entry(ONE, v -> new Scene3dQaScorer("sqa3d")));
-        ENTRIES.put("icl", new Entry(BOTH, IclScorer::new));
+        m.put("scanqa", new Entry(ONE, v -> new Scene3dQaScorer("scanqa")));
+        m.put("sqa3d", new Entry(ONE, v -> new Scene3dQaScorer("sqa3d")));
+        m.put("icl", new Entry(BOTH, IclScorer::new));
+        return Collections.unmodifiableMap(m);
     }
 
     private Scorers() {}

@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * GQA balanced questions: {@code <root>/*_questions.json}, a map {@code {questionId: {imageId, question,
  * answer, fullAnswer, types, ...}}}, images {@code <root>/images/<imageId>.jpg} (or {@code .png}).
- * Parameter {@code split} picks the file when several are present (default {@code testdev_balanced}).
+ * Parameter {@code split} (e.g. {@code testdev_balanced}) reads {@code <split>_questions.json}; without it the
+ * folder must hold exactly one questions file.
  */
 public final class GqaLoader implements DatasetLoader {
     @Override
@@ -38,8 +39,9 @@ public final class GqaLoader implements DatasetLoader {
 
     @Override
     public Iterable<Sample> open(Path root, LoaderParams params, LoadOptions options) {
-        String split = params.string("split", "testdev_balanced");
-        Path file = DataFiles.single(root, "*_questions.json", split, "GQA questions file");
+        String split = params.string("split", null);
+        Path file = DataFiles.single(root, split == null ? "*_questions.json" : split + "_questions.json", null,
+                "GQA questions file");
         return () -> Records.of(JsonRecords.objectEntries(file), r -> {
             String qid = ((JsonRecords.KeyedRec) r).key();
             Rec rec = r.named("questionId", qid);

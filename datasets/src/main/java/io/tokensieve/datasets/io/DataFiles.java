@@ -33,13 +33,13 @@ public final class DataFiles {
     }
 
     /**
-     * The one file in {@code dir} matching {@code glob}; when several match, the ones whose name contains
-     * {@code narrow} (if given) are kept. {@code what} describes the file in errors.
+     * The one file in {@code dir} matching {@code glob} and, if {@code narrow} is given, whose name contains it.
+     * {@code what} describes the file in errors.
      */
     public static Path single(Path dir, String glob, String narrow, String what) {
         List<Path> all = glob(dir, glob);
         List<Path> hits = all;
-        if (narrow != null && all.size() > 1) {
+        if (narrow != null) {
             hits = all.stream().filter(p -> p.getFileName().toString().contains(narrow)).toList();
         }
         if (hits.isEmpty()) {

@@ -33,6 +33,14 @@ class GqaTextVqaPopeLoaderTest {
     }
 
     @Test
+    void gqaSplitPicksTheFile() {
+        Path root = Fixtures.path("gqa");
+        assertEquals(3, Fixtures.load("gqa:" + root + "?split=testdev_balanced").size());
+        DatasetException e = assertThrows(DatasetException.class, () -> Fixtures.load("gqa:" + root + "?split=val_balanced"));
+        assertTrue(e.getMessage().contains(root + ": no GQA questions file (val_balanced_questions.json)"), e.getMessage());
+    }
+
+    @Test
     void gqaMissingAnswerIsNamed() throws Exception {
         Path root = Fixtures.copy("gqa", tmp);
         Path f = root.resolve("testdev_balanced_questions.json");

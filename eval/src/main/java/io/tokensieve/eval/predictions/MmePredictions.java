@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * MME results in the official tool's format: a folder of {@code <subtask>.txt} files, each line
- * {@code image_name<TAB>question<TAB>ground_truth<TAB>prediction}, matched by (subtask, image, question).
+ * {@code image_name<TAB>question<TAB>ground_truth<TAB>prediction} (or without the ground-truth column),
+ * matched by (subtask, image, question).
  */
 final class MmePredictions implements PredictionSource {
     private final Map<String, String> byKey = new HashMap<>();
@@ -34,12 +35,12 @@ final class MmePredictions implements PredictionSource {
                     if (line.isBlank()) {
                         continue;
                     }
-                    String[] c = line.split("\t", 4);
-                    if (c.length != 4) {
+                    String[] c = line.split("\t", -1);
+                    if (c.length != 3 && c.length != 4) {
                         throw new EvalException(f + ": line " + (i + 1) + ": expected 4 tab-separated columns "
-                                + "(image, question, answer, prediction), got " + c.length);
+                                + "(image, question, answer, prediction) or 3 (image, question, prediction), got " + c.length);
                     }
-                    if (byKey.put(key(task, c[0], c[1]), c[3]) != null) {
+                    if (byKey.put(key(task, c[0], c[1]), c[c.length - 1]) != null) {
                         throw new EvalException(f + ": line " + (i + 1) + ": duplicate prediction for " + c[0] + " / " + c[1]);
                     }
                 }

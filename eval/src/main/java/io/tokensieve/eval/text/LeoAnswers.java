@@ -3,6 +3,7 @@ package io.tokensieve.eval.text;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
@@ -11,54 +12,54 @@ import java.util.regex.Pattern;
  */
 public final class LeoAnswers {
     private static final int U = Pattern.UNICODE_CHARACTER_CLASS;
-    private static final List<Rule> RULES = new ArrayList<>();
+    private static final List<Rule> RULES = rules();
 
     private record Rule(Pattern pattern, String replacement) {}
 
-    private static void rule(String regex, String replacement) {
-        RULES.add(new Rule(Pattern.compile(regex, U), replacement));
-    }
-
-    static {
+    private static List<Rule> rules() {
+        List<Rule> out = new ArrayList<>();
+        BiConsumer<String, String> rule = (regex, replacement) ->
+                out.add(new Rule(Pattern.compile(regex, U), replacement));
         // 1. spaces
-        rule("[ ]+$", "");
-        rule("^[ ]+", "");
-        rule(" {2,}", " ");
-        rule("\\.[ ]{2,}", ". ");
+        rule.accept("[ ]+$", "");
+        rule.accept("^[ ]+", "");
+        rule.accept(" {2,}", " ");
+        rule.accept("\\.[ ]{2,}", ". ");
         // 2. characters outside letters, digits, comma, apostrophe, whitespace, hyphen and colon
-        rule("[^a-zA-Z0-9,'\\s\\-:]+", "");
+        rule.accept("[^a-zA-Z0-9,'\\s\\-:]+", "");
         // 3. typos (the first two never fire after step 2; kept in the reference order)
-        rule("ç", "c");
-        rule("\u2019", "'");
-        rule("\\bletf\\b", "left");
-        rule("\\blet\\b", "left");
-        rule("\\btehre\\b", "there");
-        rule("\\brigth\\b", "right");
-        rule("\\brght\\b", "right");
-        rule("\\bbehine\\b", "behind");
-        rule("\\btv\\b", "TV");
-        rule("\\bchai\\b", "chair");
-        rule("\\bwasing\\b", "washing");
-        rule("\\bwaslked\\b", "walked");
-        rule("\\boclock\\b", "o'clock");
-        rule("\\bo'[ ]+clock\\b", "o'clock");
+        rule.accept("ç", "c");
+        rule.accept("\u2019", "'");
+        rule.accept("\\bletf\\b", "left");
+        rule.accept("\\blet\\b", "left");
+        rule.accept("\\btehre\\b", "there");
+        rule.accept("\\brigth\\b", "right");
+        rule.accept("\\brght\\b", "right");
+        rule.accept("\\bbehine\\b", "behind");
+        rule.accept("\\btv\\b", "TV");
+        rule.accept("\\bchai\\b", "chair");
+        rule.accept("\\bwasing\\b", "washing");
+        rule.accept("\\bwaslked\\b", "walked");
+        rule.accept("\\boclock\\b", "o'clock");
+        rule.accept("\\bo'[ ]+clock\\b", "o'clock");
         // 4. numbers to words
-        rule("\\b0\\b", "zero");
-        rule("\\bnone\\b", "zero");
+        rule.accept("\\b0\\b", "zero");
+        rule.accept("\\bnone\\b", "zero");
         String[] words = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
             "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"};
         for (int i = 0; i < words.length; i++) {
-            rule("\\b" + (i + 1) + "\\b", words[i]);
+            rule.accept("\\b" + (i + 1) + "\\b", words[i]);
         }
-        rule("\\b23\\b", "twenty-three");
+        rule.accept("\\b23\\b", "twenty-three");
         // 5. a word followed by one digit loses it (chair2 -> chair)
-        rule("\\b([a-zA-Z]+)([0-9])\\b", "$1");
+        rule.accept("\\b([a-zA-Z]+)([0-9])\\b", "$1");
         // 6. articles before a word
-        rule("\\ba\\b ([a-zA-Z]+)", "$1");
-        rule("\\ban\\b ([a-zA-Z]+)", "$1");
-        rule("\\bthe\\b ([a-zA-Z]+)", "$1");
+        rule.accept("\\ba\\b ([a-zA-Z]+)", "$1");
+        rule.accept("\\ban\\b ([a-zA-Z]+)", "$1");
+        rule.accept("\\bthe\\b ([a-zA-Z]+)", "$1");
         // 7.
-        rule("\\bbackwards\\b", "backward");
+        rule.accept("\\bbackwards\\b", "backward");
+        return List.copyOf(out);
     }
 
     private LeoAnswers() {}
