@@ -11,6 +11,8 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -31,7 +33,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "samples at most (default: all)")
     int limit;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: eval-runs/<format>-<time>)")
+    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/eval-<format>-<time>)")
     Path out;
 
     @Option(names = "--skip-bad", description = "report and skip bad records and undecodable images instead of stopping")
@@ -53,8 +55,8 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String format = DatasetSpec.parse(dataset).format();
-        Path dir = out != null ? out : Path.of("eval-runs",
-                format.replace('+', 'p') + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        String time = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path dir = out != null ? out : Path.of("runs", "eval-" + format.replace('+', 'p') + "-" + time);
         RunSettings settings = new RunSettings(dataset, pruner, limit, dir, skipBad, variant, maxNewTokens, seed);
         Map<String, Object> summary;
         try (VlmModel m = model.load()) {
@@ -69,7 +71,9 @@ final class EvalCommand implements Callable<Integer> {
                 summary.get("n_failed"), summary.get("pruner"), summary.get("scorer_variant"));
         System.out.printf("  headline %s = %s%n", metrics.get("headline"),
                 MetricsText.format(headlineValue(metrics, String.valueOf(metrics.get("headline")))));
-        MetricsText.print(System.out, metrics, "  ");
+        Map<Object, Object> values = new LinkedHashMap<>(metrics);
+        values.keySet().removeAll(List.of("benchmark", "scorer_variant", "headline"));
+        MetricsText.print(System.out, values, "  ");
         System.out.println("  averages:");
         MetricsText.print(System.out, (Map<?, ?>) summary.get("averages"), "    ");
         System.out.println("records: " + dir.resolve(EvalRunner.RECORDS) + ", summary: " + dir.resolve(EvalRunner.SUMMARY));
