@@ -29,7 +29,8 @@ public final class GqaLoader implements DatasetLoader {
 
     @Override
     public String layout() {
-        return "ROOT/<split>_questions.json (map questionId -> {imageId, question, answer, ...}), images ROOT/images/<imageId>.jpg";
+        return "ROOT/<split>_questions.json (map questionId -> {imageId, question, answer, "
+                + "...}), images ROOT/images/<imageId>.jpg";
     }
 
     @Override

@@ -32,7 +32,8 @@ public final class IclLoader implements DatasetLoader {
 
     @Override
     public String layout() {
-        return "ROOT.jsonl or ROOT/*.jsonl: {id, instruction, demos: [{image, question, answer}], query: {image, question}, answers}";
+        return "ROOT.jsonl or ROOT/*.jsonl: {id, instruction, demos: [{image, question, "
+                + "answer}], query: {image, question}, answers}";
     }
 
     @Override

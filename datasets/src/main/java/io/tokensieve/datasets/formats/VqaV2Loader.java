@@ -36,7 +36,8 @@ public final class VqaV2Loader implements DatasetLoader {
 
     @Override
     public String layout() {
-        return "ROOT/*questions*.json + ROOT/*annotations*.json, images ROOT/<data_subtype>/COCO_<data_subtype>_<12-digit id>.jpg";
+        return "ROOT/*questions*.json + ROOT/*annotations*.json, "
+                + "images ROOT/<data_subtype>/COCO_<data_subtype>_<12-digit id>.jpg";
     }
 
     @Override
