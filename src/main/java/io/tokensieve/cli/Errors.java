@@ -4,6 +4,8 @@ import io.tokensieve.core.config.ConfigException;
 import io.tokensieve.core.image.ImageException;
 import io.tokensieve.core.prune.PruneException;
 import io.tokensieve.core.weights.WeightsException;
+import io.tokensieve.datasets.DatasetException;
+import io.tokensieve.eval.EvalException;
 import picocli.CommandLine;
 
 import java.io.IOException;
@@ -23,7 +25,8 @@ final class Errors {
     static boolean isUserError(Throwable e) {
         return e instanceof ConfigException || e instanceof ImageException || e instanceof PruneException
                 || e instanceof WeightsException || e instanceof IllegalArgumentException || e instanceof UserException
-                || e instanceof IOException || e instanceof UncheckedIOException;
+                || e instanceof IOException || e instanceof UncheckedIOException || e instanceof DatasetException
+                || e instanceof EvalException;
     }
 
     static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {

@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             InitRandomCommand.class,
             AskCommand.class,
+            ScoreCommand.class,
+            EvalCommand.class,
             ShapesCommand.class,
             TrainCommand.class,
         })

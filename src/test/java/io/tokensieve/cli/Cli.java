@@ -1,12 +1,29 @@
 package io.tokensieve.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-/** Runs the CLI in-process and captures what it prints. */
+/** Runs the CLI in-process, capturing what it prints. */
 final class Cli {
-    record Result(int code, String out, String err) {}
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    record Result(int exit, String out, String err) {
+        int code() {
+            return exit;
+        }
+
+        JsonNode json() {
+            try {
+                return JSON.readTree(out);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON (exit " + exit + ", stderr: " + err + "): " + out, e);
+            }
+        }
+    }
 
     private Cli() {}
 

@@ -1,0 +1,68 @@
+package io.tokensieve.eval.run;
+
+import io.tokensieve.core.image.PixelValues;
+import io.tokensieve.core.prune.ConfiguredPruner;
+import io.tokensieve.core.runtime.GenerationConfig;
+import io.tokensieve.core.runtime.GenerationResult;
+import io.tokensieve.core.runtime.VisualInput;
+import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.core.runtime.VlmRequest;
+import io.tokensieve.datasets.Sample;
+import io.tokensieve.datasets.mask.LabelMask;
+import io.tokensieve.datasets.scene.SceneGeometry;
+import io.tokensieve.datasets.scene.SceneViews;
+import io.tokensieve.eval.EvalException;
+import io.tokensieve.eval.Prediction;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the model on one sample the way its benchmark expects: the sample's prompt with its images;
+ * multi-view 3D samples get per-patch xyz origins when the model has a 3D position embedding;
+ * segmentation samples follow LISA's protocol (the {@code [SEG]} token teacher-forced as the answer, one
+ * pass, no generation) and their mask logits become a source-resolution mask.
+ */
+public final class SampleInference {
+    private final VlmModel model;
+    private final ConfiguredPruner pruner;
+    private final GenerationConfig generation;
+
+    /** The outcome: what the scorer sees and what the runtime measured. */
+    public record Outcome(Prediction prediction, GenerationResult result) {}
+
+    public SampleInference(VlmModel model, ConfiguredPruner pruner, GenerationConfig generation) {
+        this.model = model;
+        this.pruner = pruner;
+        this.generation = generation;
+    }
+
+    public Outcome run(Sample s, boolean segmentation) {
+        List<VisualInput> images = new ArrayList<>();
+        boolean scene = model.config().extras().positionEmbedding3d() && s.extra().containsKey(SceneViews.VIEWS);
+        int grid = model.config().vision().gridSize();
+        for (int i = 0; i < s.images().size(); i++) {
+            Path p = s.images().get(i);
+            PixelValues pv = model.processor().preprocess(p);
+            float[][] xyz = scene ? SceneGeometry.patchXyz(s, i, pv, grid) : null;
+            images.add(new VisualInput(p.toString(), pv, xyz));
+        }
+        long[] ids = model.promptIdsForContent(s.prompt());
+        if (!segmentation) {
+            GenerationResult r = model.generate(List.of(VlmRequest.of(ids, images, pruner)), generation).get(0);
+            return new Outcome(Prediction.text(r.text()), r);
+        }
+        if (model.segTokenId() < 0) {
+            throw new EvalException(model.dir() + ": the model has no [SEG] mask head, so it cannot run " + s.format());
+        }
+        VlmRequest req = new VlmRequest(ids, images, pruner, new long[] {model.segTokenId()});
+        GenerationResult r = model.generate(List.of(req), GenerationConfig.greedy(0)).get(0);
+        if (r.maskLogits() == null) {
+            throw new EvalException("sample " + s.id() + ": the model returned no mask logits");
+        }
+        LabelMask mask = MaskDecoder.toSourceMask(r.maskLogits(), r.maskGrid()[0], r.maskGrid()[1],
+                images.get(0).pixels());
+        return new Outcome(Prediction.mask(mask), r);
+    }
+}
