@@ -23,6 +23,33 @@ public final class Prompts {
         return withImages(images, question + SHORT_ANSWER);
     }
 
+    /** LISA's evaluation prompt for a short referring phrase (spec A.2). */
+    public static String segPhrase(String text) {
+        return IMAGE + "\n What is " + text + " in this image? Please output segmentation mask.";
+    }
+
+    /** LISA's evaluation prompt for a long instruction sentence (spec A.2). */
+    public static String segSentence(String text) {
+        return IMAGE + "\n " + text + " Please output segmentation mask.";
+    }
+
+    /**
+     * The in-context template (spec B.3): instruction line, {@code <image>\nQuestion: q\nShort answer: a\n\n}
+     * per demo, then the query ending in {@code Short answer:}.
+     */
+    public static String inContext(String instruction, List<String> demoQuestions, List<String> demoAnswers,
+                                   String query) {
+        StringBuilder b = new StringBuilder();
+        if (!instruction.isBlank()) {
+            b.append(instruction).append('\n');
+        }
+        for (int i = 0; i < demoQuestions.size(); i++) {
+            b.append(IMAGE).append("\nQuestion: ").append(demoQuestions.get(i)).append("\nShort answer: ")
+                    .append(demoAnswers.get(i)).append("\n\n");
+        }
+        return b.append(IMAGE).append("\nQuestion: ").append(query).append("\nShort answer:").toString();
+    }
+
     /** Options as {@code "A. c0\nB. c1..."}. */
     public static String options(List<String> choices) {
         StringBuilder sb = new StringBuilder();

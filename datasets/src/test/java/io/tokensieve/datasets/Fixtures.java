@@ -14,15 +14,49 @@ import java.util.stream.Stream;
 public final class Fixtures {
     private Fixtures() {}
 
+    private static final java.util.Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The fixture as a folder: the resource folder itself, or, when the fixtures come from a packaged
+     * test-jar (other modules' tests under {@code mvn verify}), a copy extracted once per JVM.
+     */
     public static Path path(String name) {
         URL url = Fixtures.class.getResource("/fixtures/" + name);
         if (url == null) {
             throw new IllegalStateException("fixture " + name + " not on the test class path");
         }
         try {
-            return Path.of(url.toURI());
+            if (!"jar".equals(url.getProtocol())) {
+                return Path.of(url.toURI());
+            }
+            return EXTRACTED.computeIfAbsent(name, n -> extract(url, n));
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path extract(URL url, String name) {
+        try {
+            String s = url.toString();
+            Path jar = Path.of(java.net.URI.create(s.substring("jar:".length(), s.indexOf("!/"))));
+            Path out = Files.createTempDirectory("fixture-");
+            try (java.nio.file.FileSystem fs = java.nio.file.FileSystems.newFileSystem(jar)) {
+                Path src = fs.getPath("/fixtures/" + name);
+                try (Stream<Path> walk = Files.walk(src)) {
+                    for (Path p : walk.toList()) {
+                        Path t = out.resolve(name).resolve(src.relativize(p).toString());
+                        if (Files.isDirectory(p)) {
+                            Files.createDirectories(t);
+                        } else {
+                            Files.createDirectories(t.getParent());
+                            Files.copy(p, t);
+                        }
+                    }
+                }
+            }
+            return out.resolve(name);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

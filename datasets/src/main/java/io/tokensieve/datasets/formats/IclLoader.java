@@ -51,25 +51,20 @@ public final class IclLoader implements DatasetLoader {
             String id = r.id("id");
             Rec rec = r.named("id", id);
             String instruction = rec.optStr("instruction", "");
-            StringBuilder prompt = new StringBuilder();
-            if (!instruction.isBlank()) {
-                prompt.append(instruction).append('\n');
-            }
             List<Path> images = new ArrayList<>();
+            List<String> demoQuestions = new ArrayList<>();
             List<String> demoAnswers = new ArrayList<>();
             int demos = rec.array("demos").size();
             for (int i = 0; i < demos; i++) {
                 Rec d = rec.element("demos", i);
                 images.add(image(base, d, options));
-                String answer = d.str("answer");
-                demoAnswers.add(answer);
-                prompt.append(Prompts.IMAGE).append("\nQuestion: ").append(d.str("question")).append("\nShort answer: ")
-                        .append(answer).append("\n\n");
+                demoQuestions.add(d.str("question"));
+                demoAnswers.add(d.str("answer"));
             }
             Rec q = rec.child("query");
             images.add(image(base, q, options));
             String question = q.str("question");
-            prompt.append(Prompts.IMAGE).append("\nQuestion: ").append(question).append("\nShort answer:");
+            String prompt = Prompts.inContext(instruction, demoQuestions, demoAnswers, question);
             List<String> answers = rec.strings("answers");
             if (answers.isEmpty()) {
                 throw rec.error("'answers' is empty");
@@ -77,7 +72,7 @@ public final class IclLoader implements DatasetLoader {
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("demos", demos);
             extra.put("demo_answers", demoAnswers);
-            return List.of(new Sample(id, id(), images, question, prompt.toString(), answers, extra));
+            return List.of(new Sample(id, id(), images, question, prompt, answers, extra));
         }, options);
     }
 

@@ -64,12 +64,12 @@ public abstract class RefCocoLoader implements DatasetLoader {
 
     /** LISA's evaluation prompt for a short referring phrase. */
     public static String phrasePrompt(String text) {
-        return Prompts.IMAGE + "\n What is " + text + " in this image? Please output segmentation mask.";
+        return Prompts.segPhrase(text);
     }
 
     /** LISA's evaluation prompt for a long instruction sentence. */
     public static String sentencePrompt(String text) {
-        return Prompts.IMAGE + "\n " + text + " Please output segmentation mask.";
+        return Prompts.segSentence(text);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.tokensieve.datasets.shapes;
 
+import io.tokensieve.datasets.Prompts;
+
 import java.util.List;
 
 /**
@@ -17,26 +19,19 @@ public final class ShapesPrompts {
 
     private ShapesPrompts() {}
 
-    /** {@code <image>\n{q}\nAnswer the question using a single word or phrase.}, one placeholder per image. */
+    /** {@code <image>\n{q}\nAnswer the question using a single word or phrase.}, one placeholder line per image. */
     public static String shortAnswer(String question, int images) {
-        return IMAGE.repeat(images) + "\n" + question + "\n" + SHORT_ANSWER;
+        return Prompts.shortAnswer(images, question);
     }
 
     /** LISA: a sentence is followed by the suffix; a phrase is wrapped in "What is ... in this image?". */
     public static String segmentation(String text, boolean isSentence) {
-        return isSentence
-                ? IMAGE + "\n" + text + " " + SEG_SUFFIX
-                : IMAGE + "\nWhat is " + text + " in this image? " + SEG_SUFFIX;
+        return isSentence ? Prompts.segSentence(text) : Prompts.segPhrase(text);
     }
 
     /** Instruction line, then {@code <image>\nQuestion: q\nShort answer: a\n\n} per demo, then the open query. */
     public static String inContext(String instruction, List<String> demoQuestions, List<String> demoAnswers,
                                    String query) {
-        StringBuilder b = new StringBuilder(instruction).append('\n');
-        for (int i = 0; i < demoQuestions.size(); i++) {
-            b.append(IMAGE).append("\nQuestion: ").append(demoQuestions.get(i))
-                    .append("\nShort answer: ").append(demoAnswers.get(i)).append("\n\n");
-        }
-        return b.append(IMAGE).append("\nQuestion: ").append(query).append("\nShort answer:").toString();
+        return Prompts.inContext(instruction, demoQuestions, demoAnswers, query);
     }
 }
