@@ -40,6 +40,7 @@ fi
 threads="${SIEVE_THREADS:-$(nproc 2>/dev/null || echo 2)}"
 # keep freed native memory in the heap: libtorch allocates and frees large tensors on every op, and
 # returning them to the kernel each time costs more than the arithmetic on small CPUs
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-4294967296}"
 export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4294967296}"
 export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-536870912}"
 export SIEVE_HOME="$here"

@@ -54,6 +54,15 @@ public final class ShapesTrainData {
     /** The batch of training step {@code step}. */
     public List<TrainExample> batch(int step) {
         List<TrainExample> out = new ArrayList<>();
+        for (ShapesExample ex : examples(step)) {
+            out.add(convert(ex));
+        }
+        return out;
+    }
+
+    /** The generated examples of step {@code step} (pure Java; safe on any thread). */
+    public List<ShapesExample> examples(int step) {
+        List<ShapesExample> out = new ArrayList<>();
         for (int i = 0; i < settings.batchSize(); i++) {
             long slot = (long) step * settings.batchSize() + i;
             SplittableRandom r = new SplittableRandom(settings.dataSeed() * 1_000_003L + slot);
@@ -62,13 +71,17 @@ public final class ShapesTrainData {
             while (t < tracks.length - 1 && u > cumulative[t]) {
                 t++;
             }
-            out.add(example(tracks[t], (int) slot, r));
+            out.add(generate(tracks[t], (int) slot, r));
         }
         return out;
     }
 
     /** Example {@code index} of a track (index is unique per slot, so no example repeats). */
     public TrainExample example(String track, int index, SplittableRandom r) {
+        return convert(generate(track, index, r));
+    }
+
+    private ShapesExample generate(String track, int index, SplittableRandom r) {
         long seed = settings.dataSeed();
         ShapesExample ex = switch (track) {
             case "vqa" -> ShapesBench.vqa(seed, index);
@@ -78,7 +91,7 @@ public final class ShapesTrainData {
             case "3d" -> ShapesBench.scene3d(seed, index, settings.views());
             default -> throw new IllegalArgumentException("unknown track " + track);
         };
-        return convert(ex);
+        return ex;
     }
 
     public TrainExample convert(ShapesExample ex) {

@@ -21,6 +21,7 @@ import io.tokensieve.core.train.TrainingForward;
 import io.tokensieve.core.weights.ModelWeights;
 import io.tokensieve.core.weights.SafetensorsReader;
 import io.tokensieve.core.weights.SafetensorsWriter;
+import io.tokensieve.datasets.shapes.ShapesExample;
 import io.tokensieve.datasets.shapes.ShapesVocabulary;
 import io.tokensieve.eval.Progress;
 
@@ -115,12 +116,12 @@ public final class Trainer {
 
         long t0 = System.nanoTime();
         Progress progress = Progress.onStderr("train", settings.steps(), start);
-        BlockingQueue<List<TrainExample>> queue = new ArrayBlockingQueue<>(3);
+        BlockingQueue<List<ShapesExample>> queue = new ArrayBlockingQueue<>(3);
         int first = start;
         Thread producer = new Thread(() -> {
             try {
                 for (int s = first; s < settings.steps(); s++) {
-                    queue.put(data.batch(s));
+                    queue.put(data.examples(s));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -136,7 +137,11 @@ public final class Trainer {
         boolean outOfTime = false;
         try {
             for (; step < settings.steps(); step++) {
-                List<TrainExample> batch = queue.take();
+                // scenes are rendered ahead on another thread; tokenising and tensor work stay on this one
+                List<TrainExample> batch = new ArrayList<>();
+                for (ShapesExample ex : queue.take()) {
+                    batch.add(data.convert(ex));
+                }
                 float lr = settings.lr(step);
                 try (NDManager sub = base.newSubManager()) {
                     TrainingForward.Losses l;

@@ -10,7 +10,7 @@ public final class Activations {
     public static NDArray apply(String name, NDArray x) {
         return switch (name) {
             case "gelu" -> Activation.gelu(x); // exact (erf) form, as torch.nn.GELU()
-            case "quick_gelu" -> x.mul(Activation.sigmoid(x.mul(1.702f)));
+            case "quick_gelu" -> x.mul(Activation.sigmoid(Ops.scale(x, 1.702f)));
             case "silu" -> silu(x);
             case "relu" -> Activation.relu(x);
             default -> throw new IllegalArgumentException("unsupported activation " + name);

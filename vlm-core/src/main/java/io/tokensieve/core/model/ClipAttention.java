@@ -37,7 +37,7 @@ public final class ClipAttention {
 
     /** Attention probabilities of this layer for its (already layer-normed) input: [B, H, S, S]. */
     public NDArray probabilities(NDArray x) {
-        NDArray q = split(qProj.forward(x).mul(scale)); // [B, H, S, hd]
+        NDArray q = split(Ops.scale(qProj.forward(x), scale)); // [B, H, S, hd]
         NDArray k = split(kProj.forward(x)); // [B, H, S, hd]
         return q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // [B, H, S, S]
     }

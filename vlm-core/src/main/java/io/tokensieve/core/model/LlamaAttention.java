@@ -42,7 +42,7 @@ public final class LlamaAttention {
     public Output forward(NDArray x, LlamaRotaryEmbedding.Rope rope, NDArray mask, KvCache cache) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        NDArray q = rope.apply(split(qProj.forward(x), heads)).mul(scale); // [B, H, T, hd], pre-scaled
+        NDArray q = Ops.scale(rope.apply(split(qProj.forward(x), heads)), scale); // [B, H, T, hd], pre-scaled
         NDArray k = rope.apply(split(kProj.forward(x), kvHeads)); // [B, Hkv, T, hd]
         NDArray v = split(vProj.forward(x), kvHeads); // [B, Hkv, T, hd]
         if (cache != null) {
@@ -55,7 +55,7 @@ public final class LlamaAttention {
         NDArray qg = q.reshape(b, kvHeads, g * t, headDim); // [B, Hkv, g*T, hd]
         NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).reshape(b, heads, t, s); // [B, H, T, S]
         if (mask != null) {
-            scores.addi(mask); // in place: the large score tensor is the costliest thing here
+            scores = scores.add(mask);
         }
         NDArray probs = scores.softmax(-1); // [B, H, T, S]
         NDArray out = probs.reshape(b, kvHeads, g * t, s).matMul(v) // [B, Hkv, g*T, hd]

@@ -15,6 +15,6 @@ public final class LlamaRmsNorm {
     /** [..., D] -> [..., D] */
     public NDArray forward(NDArray x) {
         NDArray variance = x.square().mean(new int[] {-1}, true); // [..., 1]
-        return x.div(variance.add(eps).sqrt()).mul(weight);
+        return x.div(Ops.shift(variance, eps).sqrt()).mul(weight);
     }
 }

@@ -52,7 +52,7 @@ public final class SegMaskHead {
         NDArray px = pixels.reshape(b, 3, cells, cell, cells, cell).transpose(0, 2, 4, 1, 3, 5)
                 .reshape(b, (long) cells * cells, 3L * cell * cell); // [B, C*C, 3*c*c]
         NDArray fine = pixelProj.forward(px).matMul(t).squeeze(2); // [B, C*C]
-        return up.add(fine).mul(scale).add(bias); // [B, C*C]
+        return Ops.scale(up.add(fine), scale).add(bias); // [B, C*C]
     }
 
     /** Bilinear interpolation weights from a g x g grid to a c x c grid (pixel centres, edges clamped). */

@@ -31,10 +31,10 @@ public final class AdamW {
 
     /**
      * One update of every parameter with a gradient, at learning rate {@code lr}; zeroes the gradients.
-     * Returns the global gradient norm before clipping.
+     * Returns the global gradient norm before clipping. A non-finite norm skips the update (moments and
+     * weights untouched) and still clears the gradients.
      */
     public double step(Map<String, NDArray> params, float lr, NDManager scratch) {
-        step++;
         double sq = 0;
         Map<String, NDArray> grads = new LinkedHashMap<>();
         for (var e : params.entrySet()) {
@@ -47,6 +47,11 @@ public final class AdamW {
             sq += g.square().sum().getFloat();
         }
         double norm = Math.sqrt(sq);
+        if (!Double.isFinite(norm)) {
+            zeroGradients(params, scratch);
+            return norm;
+        }
+        step++;
         float scale = clipNorm > 0 && norm > clipNorm ? (float) (clipNorm / norm) : 1f;
         float bc1 = (float) (1 - Math.pow(beta1, step));
         float bc2 = (float) (1 - Math.pow(beta2, step));

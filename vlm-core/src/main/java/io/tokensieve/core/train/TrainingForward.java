@@ -13,6 +13,7 @@ import io.tokensieve.core.model.LlamaDecoderLayer;
 import io.tokensieve.core.model.LlamaModel;
 import io.tokensieve.core.model.LlamaRotaryEmbedding;
 import io.tokensieve.core.model.LlavaForConditionalGeneration;
+import io.tokensieve.core.model.Ops;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -196,11 +197,11 @@ public final class TrainingForward {
             NDArray bce = Activation.softPlus(x).sub(x.mul(target)).mean();
             NDArray p = Activation.sigmoid(x);
             NDArray inter = p.mul(target).sum(new int[] {1});
-            NDArray dice = inter.mul(2).add(1).div(p.sum(new int[] {1}).add(target.sum(new int[] {1})).add(1))
-                    .neg().add(1).mean();
+            NDArray dice = Ops.shift(Ops.shift(Ops.scale(inter, 2), 1)
+                    .div(Ops.shift(p.sum(new int[] {1}).add(target.sum(new int[] {1})), 1)).neg(), 1).mean();
             segLoss = bce.add(dice);
         }
-        NDArray total = lmLoss.add(segLoss.mul(segWeight));
+        NDArray total = lmLoss.add(Ops.scale(segLoss, segWeight));
         return new Losses(total, lmLoss, segLoss, lossRows.size(), segRows.size());
     }
 
