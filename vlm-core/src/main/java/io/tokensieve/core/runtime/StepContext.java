@@ -226,9 +226,11 @@ final class StepContext implements PruneContext {
             }
 
             private NDArray inputOf(int image, int layer) {
-                if (layer < 0 || layer > inf.visionDepth() - 1) {
+                // layer l reads hidden state l: every layer up to the one after the features can be evaluated
+                int last = Math.min(inf.visionDepth(), inf.shape().visionLayers() - 1);
+                if (layer < 0 || layer > last) {
                     throw new PruneException("pruner " + s.prunerLabel() + " asked for vision layer " + layer
-                            + "; layers 0.." + (inf.visionDepth() - 1) + " ran");
+                            + "; layers 0.." + last + " can be evaluated on this model");
                 }
                 return hidden(image, layer).expandDims(0); // [1, 1+n, Dv]
             }
