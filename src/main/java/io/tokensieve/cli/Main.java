@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             ShapesCommand.class,
             TrainCommand.class,
+            SweepCommand.class,
+            BenchCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -38,7 +38,15 @@ public final class SampleInference {
         this.generation = generation;
     }
 
+    /** A sample's images and prompt ids, ready to run under any pruner. */
+    public record Prepared(Sample sample, List<VisualInput> images, long[] ids, boolean segmentation) {}
+
     public Outcome run(Sample s, boolean segmentation) {
+        return run(prepare(model, s, segmentation), pruner);
+    }
+
+    /** Decodes and preprocesses a sample once (images, xyz origins, prompt ids). */
+    public static Prepared prepare(VlmModel model, Sample s, boolean segmentation) {
         List<VisualInput> images = new ArrayList<>();
         boolean scene = model.config().extras().positionEmbedding3d() && s.extra().containsKey(SceneViews.VIEWS);
         int grid = model.config().vision().gridSize();
@@ -48,8 +56,15 @@ public final class SampleInference {
             float[][] xyz = scene ? SceneGeometry.patchXyz(s, i, pv, grid) : null;
             images.add(new VisualInput(p.toString(), pv, xyz));
         }
-        long[] ids = model.promptIdsForContent(s.prompt());
-        if (!segmentation) {
+        return new Prepared(s, images, model.promptIdsForContent(s.prompt()), segmentation);
+    }
+
+    /** Runs a prepared sample under {@code pruner} (null = unpruned). */
+    public Outcome run(Prepared p, ConfiguredPruner pruner) {
+        Sample s = p.sample();
+        List<VisualInput> images = p.images();
+        long[] ids = p.ids();
+        if (!p.segmentation()) {
             GenerationResult r = model.generate(List.of(VlmRequest.of(ids, images, pruner)), generation).get(0);
             return new Outcome(Prediction.text(r.text()), r);
         }
