@@ -24,6 +24,9 @@ public final class PrunerParams {
         // validate every given value eagerly, so a bad spec fails before any work starts
         for (var e : values.entrySet()) {
             ParamSpec s = this.specs.get(e.getKey());
+            if ("auto".equals(e.getValue()) && "auto".equals(s.defaultValue())) {
+                continue; // spelling out a model-dependent default is allowed
+            }
             switch (s.type()) {
                 case "int" -> getInt(s.name());
                 case "double" -> getDouble(s.name());
