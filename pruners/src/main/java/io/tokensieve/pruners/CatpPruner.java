@@ -138,7 +138,7 @@ public final class CatpPruner implements PrunerProvider {
             throw params.bad("minKeepPerImage", String.valueOf(minKeep), "at least 0");
         }
         Set<Long> template = new HashSet<>();
-        if (params.isSet("templateIds")) {
+        if (!"none".equals(params.raw("templateIds"))) {
             for (int id : params.getIntList("templateIds")) {
                 template.add((long) id);
             }

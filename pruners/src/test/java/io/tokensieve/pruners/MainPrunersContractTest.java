@@ -60,6 +60,10 @@ class MainPrunersContractTest {
         check(m, three, id + ":keep=0.25", 48, conv);
         check(m, three, id + ":keep=20,scope=request", 20, conv);
 
+        GenerationResult noImage = Runs.ask(m, List.of(), id + ":keep=0.25");
+        assertTrue(noImage.steps().isEmpty(), id + ": no image, no steps");
+        assertArrayEquals(Runs.ask(m, List.of(), null).firstTokenLogits(), noImage.firstTokenLogits());
+
         VlmModel x = TestModels.extras();
         List<VisualInput> views = new ArrayList<>();
         for (int v = 0; v < 3; v++) {
