@@ -92,6 +92,11 @@ public interface PruneContext {
     /** {@link Need#FINAL_NORM}: the LLM's final RMSNorm, [*, D] -> [*, D]. */
     UnaryOperator<NDArray> finalNorm();
 
+    /** Id of the model's {@code [SEG]} token (LISA-style mask head), or -1 when the model has none. */
+    default long segTokenId() {
+        return -1;
+    }
+
     /** Per-request, per-sample scratch space that persists across this pruner's steps. */
     Map<String, Object> state();
 

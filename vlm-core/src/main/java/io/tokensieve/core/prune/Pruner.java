@@ -19,6 +19,15 @@ public interface Pruner {
      */
     List<PruneStep> schedule(ModelShape model, List<ImageSpan> images);
 
+    /**
+     * The ordered steps for one request whose budget is already resolved; the core calls this one. Pruners
+     * that map the budget to their own schedule (layer boundaries that depend on how much is kept, or no
+     * steps at all when everything is kept) override it; the default ignores the budget.
+     */
+    default List<PruneStep> schedule(ModelShape model, List<ImageSpan> images, ResolvedBudget budget) {
+        return schedule(model, images);
+    }
+
     /** Decides one step for one sample. */
     PruneDecision decide(PruneContext ctx);
 

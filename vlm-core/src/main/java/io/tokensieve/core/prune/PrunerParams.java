@@ -24,6 +24,9 @@ public final class PrunerParams {
         // validate every given value eagerly, so a bad spec fails before any work starts
         for (var e : values.entrySet()) {
             ParamSpec s = this.specs.get(e.getKey());
+            if (e.getValue().equals(s.defaultValue())) {
+                continue; // spelling out the default ("auto", "none") is always allowed
+            }
             switch (s.type()) {
                 case "int" -> getInt(s.name());
                 case "double" -> getDouble(s.name());

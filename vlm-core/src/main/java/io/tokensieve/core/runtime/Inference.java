@@ -333,7 +333,7 @@ final class Inference {
                 } catch (PruneException e) {
                     throw new PruneException("pruner " + r.pruner().id() + ": " + e.getMessage());
                 }
-                steps = r.pruner().pruner().schedule(shape, spans);
+                steps = r.pruner().pruner().schedule(shape, spans, budget);
                 checkSchedule(r.pruner().id(), steps);
             } else {
                 budget = io.tokensieve.core.prune.Budget.ALL.resolve(perImageCounts);
@@ -551,9 +551,7 @@ final class Inference {
     private void buildInitialSequence(SampleState s) {
         s.seq = layoutOf(s, s.live, positionPolicy(s));
         long[] ids = s.textIds;
-        NDArray idArr = batch.create(ids.length == 0 ? new long[0] : ids);
-        s.textEmb = ids.length == 0 ? batch.zeros(new Shape(0, cfg.text().hiddenSize()))
-                : model.languageModel().embed(idArr); // [Tt, D]
+        textEmbeddings(s);
         // rows: text embeddings then live visual embeddings, gathered into slot order
         Map<Integer, Integer> textRow = new HashMap<>();
         for (int i = 0; i < s.textSeq.length; i++) {
@@ -570,6 +568,20 @@ final class Inference {
         }
         NDArray all = s.textEmb.concat(s.liveRows, 0); // [Tt + n, D]
         s.liveRows = all.get(new NDIndex("{}", batch.create(gather))); // [T, D] in slot order
+    }
+
+    /** The input embeddings of the prompt's text tokens [Tt, D], computed once (pre-LLM steps may ask first). */
+    NDArray textEmbeddings(SampleState s) {
+        if (s.textEmb == null) {
+            long[] ids = s.textIds;
+            s.textEmb = ids.length == 0 ? batch.zeros(new Shape(0, cfg.text().hiddenSize()))
+                    : model.languageModel().embed(batch.create(ids)); // [Tt, D]
+        }
+        return s.textEmb;
+    }
+
+    long segTokenId() {
+        return vm.segTokenId();
     }
 
     /** Right-pads every sample's rows into [B, T, D]; takes rows from {@code prev} for unchanged samples. */

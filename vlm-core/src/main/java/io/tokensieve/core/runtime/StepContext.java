@@ -248,7 +248,7 @@ final class StepContext implements PruneContext {
     @Override
     public NDArray textEmbeddings() {
         require(Need.TEXT_EMBEDDINGS);
-        return view(s.textEmb);
+        return view(inf.textEmbeddings(s));
     }
 
     @Override
@@ -273,6 +273,11 @@ final class StepContext implements PruneContext {
     public UnaryOperator<NDArray> finalNorm() {
         require(Need.FINAL_NORM);
         return x -> inf.model().languageModel().norm().forward(x);
+    }
+
+    @Override
+    public long segTokenId() {
+        return inf.segTokenId();
     }
 
     @Override
