@@ -159,6 +159,9 @@ public final class DartPruner implements PrunerProvider {
         for (int g = 0; g < groups.size(); g++) {
             int[] tokens = groups.get(g);
             int m = Math.min(request ? ctx.budget().total() : ctx.budget().forImage(g), tokens.length);
+            if (m == 0) { // a request-scope total can leave an image without tokens
+                continue;
+            }
             int[] slots = Arrays.stream(tokens).map(seq::slotOfVisual).toArray();
             int pImg = Math.min(imagePivots, m);
             int[] imagePivotSlots = Select.topK(kappa, slots, pImg);

@@ -107,6 +107,9 @@ public final class PoolPruner implements PrunerProvider {
             int k = ctx.budget().forImage(span.image());
             int first = span.firstVisual() + (BaselineMath.hasClsToken(ctx, span) ? 1 : 0);
             int patches = span.gridRows() * span.gridCols();
+            if (k == 0) { // a request-scope total can leave an image without tokens
+                continue;
+            }
             if (k >= span.count()) { // the whole image, CLS included
                 for (int v = span.firstVisual(); v < span.endVisual(); v++) {
                     kept.add(v);

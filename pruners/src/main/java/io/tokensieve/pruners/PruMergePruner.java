@@ -137,6 +137,10 @@ public final class PruMergePruner implements PrunerProvider {
         List<Integer> replaced = new ArrayList<>();
         List<float[]> rows = new ArrayList<>();
         for (ImageSpan span : ctx.images()) {
+            int t = ctx.budget().forImage(span.image());
+            if (t == 0) { // a request-scope total can leave an image without tokens
+                continue;
+            }
             int first = span.firstVisual() + (BaselineMath.hasClsToken(ctx, span) ? 1 : 0);
             int n = span.gridRows() * span.gridCols();
             float[][] q = BaselineMath.rows(vision.queries(span.image(), layer)); // [1+n, Dv]
@@ -149,7 +153,6 @@ public final class PruMergePruner implements PrunerProvider {
                 xp[p] = x[BaselineMath.indexIn(live, first + p)];
                 scores[first + p] = a[p];
             }
-            int t = ctx.budget().forImage(span.image());
             int[] keep = adaptive ? adaptiveKeep(a, t - 1) : Select.topK(a, range(n), t - 1); // patch indices
             for (int p : keep) {
                 kept.add(first + p);

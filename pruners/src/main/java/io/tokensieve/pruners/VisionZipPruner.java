@@ -142,6 +142,9 @@ public final class VisionZipPruner implements PrunerProvider {
         for (ImageSpan span : ctx.images()) {
             int[] tokens = perImage.get(span.image());
             int t = Math.min(ctx.budget().forImage(span.image()), tokens.length);
+            if (t == 0) { // a request-scope total can leave an image without tokens
+                continue;
+            }
             boolean cls = BaselineMath.hasClsToken(ctx, span);
             int offset = cls ? 0 : 1; // row of visual token firstVisual in the tower's [1+n] tensors
             float[] clsAttn = clsAttention(vision.attention(span.image(), layer)); // [1+n]

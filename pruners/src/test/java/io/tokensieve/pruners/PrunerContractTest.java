@@ -37,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * providers added later are covered without touching this class. For each provider, on one image, two
  * images, three multi-view images with xyz origins and a segmentation request ending in [SEG]:
  * kept sets sorted, unique and in range at every step; the budget met by the provider's convention at
- * keep=0.25 and at keep=7; text tokens never dropped; the same seed gives identical traces and outputs;
+ * keep=0.25, at keep=7 and, with several images, at keep=2 per request (one image gets none); text tokens
+ * never dropped; the same seed gives identical traces and outputs;
  * keep=1.0 gives logits and tokens bit-identical to the unpruned run. A provider that schedules no step
  * at all (the unpruned reference) must instead refuse a budget below 1.0. Nothing is skipped: a provider
  * that cannot run a case fails it.
@@ -164,6 +165,14 @@ class PrunerContractTest {
         wellFormed(p, c, s, base);
         budgetMet(p, seven.convention(), s, c.images * COUNT);
         assertFalse(Arrays.equals(s.visualTokensPerLayer(), all.visualTokensPerLayer()), p.id() + ": keep=7 pruned nothing");
+
+        // a request-scope total smaller than the images leaves the last image without tokens
+        if (c.images > 1) {
+            ConfiguredPruner two = PrunerRegistry.defaultRegistry().create(p.id() + ":keep=2,scope=request,seed=3");
+            GenerationResult t = c.run(two);
+            wellFormed(p, c, t, base);
+            budgetMet(p, two.convention(), t, 2);
+        }
     }
 
     /** Every step's kept set is strictly ascending and in range; text survives at every layer. */
