@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             SweepCommand.class,
             BenchCommand.class,
+            DebugCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

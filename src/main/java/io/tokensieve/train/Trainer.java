@@ -84,7 +84,7 @@ public final class Trainer {
         if (resume && Files.isDirectory(ckpt)) {
             JsonNode st = JSON.readTree(ckpt.resolve(STATE).toFile());
             TrainSettings saved = JSON.treeToValue(st.get("settings"), TrainSettings.class);
-            if (!saved.equals(settings)) {
+            if (!sameRun(saved, settings)) {
                 throw new IllegalArgumentException(ckpt + ": the checkpoint was made with other settings (" + saved.preset()
                         + "); resume with the same options or start a new --out folder");
             }
@@ -239,6 +239,15 @@ public final class Trainer {
         }
         Files.move(tmp, ckpt, StandardCopyOption.ATOMIC_MOVE);
         deleteTree(old);
+    }
+
+    /** Settings equal apart from the time budget, which is a guard on this invocation, not part of the run. */
+    static boolean sameRun(TrainSettings a, TrainSettings b) {
+        return a.equals(new TrainSettings(b.preset(), b.imageSize(), b.patch(), b.visionWidth(), b.visionLayers(),
+                b.visionHeads(), b.textWidth(), b.textLayers(), b.textHeads(), b.kvHeads(), b.ffn(), b.segDim(),
+                b.batchSize(), b.steps(), b.peakLr(), b.minLrFraction(), b.warmupSteps(), b.weightDecay(), b.clipNorm(),
+                b.segWeight(), b.dataSeed(), b.initSeed(), b.shots(), b.views(), b.mixture(), b.checkpointEvery(),
+                a.maxMinutes()));
     }
 
     /** A kill between the two renames of a save leaves the previous checkpoint as ".old": put it back. */
