@@ -1,0 +1,87 @@
+package io.tokensieve.pruners;
+
+import io.tokensieve.core.runtime.GenerationResult;
+import io.tokensieve.core.runtime.StepTrace;
+import io.tokensieve.core.runtime.VisualInput;
+import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.core.testing.TestModels;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The generic pruner contract, checked for the four layer-wise pruners on the tiny models: sorted unique
+ * in-range kept sets, the layer-average budget met within one token, text never dropped, same seed same
+ * decision, keep=1.0 bit-identical to the unpruned model; one image, several images, multi-view views.
+ */
+class LayerPrunersContractTest {
+    @TempDir
+    Path tmp;
+
+    private static void checkRun(GenerationResult base, GenerationResult r, double target, String what) {
+        assertEquals(target, r.equivalentAverageTokens(), 1.0 + 1e-9, what + ": layer average "
+                + Arrays.toString(r.visualTokensPerLayer()));
+        int text = base.promptTokens() - base.visualTokens();
+        for (int t : LayerRuns.textPerLayer(r)) {
+            assertEquals(text, t, what + ": text tokens dropped");
+        }
+        for (StepTrace s : r.steps()) {
+            int[] k = s.kept();
+            for (int i = 0; i < k.length; i++) {
+                assertTrue(k[i] >= 0 && k[i] < r.visualTokens(), what + ": index out of range");
+                assertTrue(i == 0 || k[i] > k[i - 1], what + ": kept not sorted unique");
+            }
+        }
+    }
+
+    private void contract(VlmModel m, List<VisualInput> images, String id, String label) {
+        GenerationResult base = LayerRuns.run(m, images, null, 2);
+        GenerationResult all = LayerRuns.run(m, images, id + ":keep=1.0", 2);
+        assertArrayEquals(base.firstTokenLogits(), all.firstTokenLogits(), label + ": keep=1.0 changed the logits");
+        assertArrayEquals(base.outputIds(), all.outputIds());
+        GenerationResult q = LayerRuns.run(m, images, id + ":keep=0.25,seed=3", 2);
+        checkRun(base, q, 16.0 * images.size(), label + " keep=0.25");
+        assertTrue(q.visualTokensPerLayer()[m.shape().layers() - 1] < 64 * images.size(), label + ": nothing pruned");
+        GenerationResult again = LayerRuns.run(m, images, id + ":keep=0.25,seed=3", 2);
+        assertEquals(q.steps().size(), again.steps().size());
+        for (int i = 0; i < q.steps().size(); i++) {
+            assertArrayEquals(q.steps().get(i).kept(), again.steps().get(i).kept(), label + ": not deterministic");
+        }
+        assertArrayEquals(q.firstTokenLogits(), again.firstTokenLogits());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"adaptinfer", "adatoken3d", "pdrop", "sparsevlm"})
+    void contractOnOneImageSeveralImagesAndViews(String id) {
+        VlmModel tiny = TestModels.tiny();
+        contract(tiny, List.of(LayerRuns.image(tiny, tmp, 1)), id, id + " one image");
+        contract(tiny, List.of(LayerRuns.image(tiny, tmp, 2), LayerRuns.image(tiny, tmp, 3)), id, id + " two images");
+        VlmModel extras = TestModels.extras();
+        contract(extras, LayerRuns.views(extras, tmp, 3), id, id + " three views");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"adaptinfer", "adatoken3d", "pdrop", "sparsevlm"})
+    void anyBudgetIsMet(String id) {
+        VlmModel tiny = TestModels.tiny();
+        List<VisualInput> one = List.of(LayerRuns.image(tiny, tmp, 4));
+        GenerationResult base = LayerRuns.run(tiny, one, null, 1);
+        for (String keep : new String[] {"1", "7", "0.11", "0.5", "63", "64"}) {
+            GenerationResult r = LayerRuns.run(tiny, one, id + ":keep=" + keep, 1);
+            double target = keep.contains(".") ? Math.round(Double.parseDouble(keep) * 64) : Integer.parseInt(keep);
+            checkRun(base, r, target, id + " keep=" + keep);
+        }
+        List<VisualInput> two = List.of(LayerRuns.image(tiny, tmp, 5), LayerRuns.image(tiny, tmp, 6));
+        GenerationResult b2 = LayerRuns.run(tiny, two, null, 1);
+        checkRun(b2, LayerRuns.run(tiny, two, id + ":keep=0.2,scope=request", 1), 26, id + " scope=request");
+        checkRun(b2, LayerRuns.run(tiny, two, id + ":keep=5", 1), 10, id + " keep=5 per image");
+    }
+}
