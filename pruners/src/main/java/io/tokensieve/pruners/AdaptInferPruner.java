@@ -275,8 +275,8 @@ public final class AdaptInferPruner implements PrunerProvider {
             if (budget.budget().keepsAll() || budget.total() >= total) {
                 return StagePlan.keepAll(model.layers(), StagePlan.hooks(b), groups, 0);
             }
-            double[] shares = new double[b.length];
-            for (int k = 0; k < b.length; k++) {
+            double[] shares = new double[Math.max(1, b.length)];
+            for (int k = 0; k < shares.length; k++) {
                 shares[k] = ratios[Math.min(k, ratios.length - 1)];
             }
             return StagePlan.solve(model.layers(), b, groups, 0, new ShareRule(shares, clamp));

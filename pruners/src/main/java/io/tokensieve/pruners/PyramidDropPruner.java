@@ -121,6 +121,7 @@ public final class PyramidDropPruner implements PrunerProvider {
 
     /** PDrop's lambda for a plan's group (the solver's scale, before single-token adjustments). */
     static double lambda(StagePlan plan, int group) {
-        return Math.pow(0.5, StageGate.PowerRule.exponent(plan.scale(group)));
+        StageGate.PowerRule rule = new StageGate.PowerRule(new double[] {0.5});
+        return Math.pow(0.5, rule.exponent(plan.scale(group), plan.groups().get(group).size()));
     }
 }

@@ -314,7 +314,8 @@ public final class SparseVlmPruner implements PrunerProvider {
             if (budget.budget().keepsAll() || budget.total() >= total) {
                 return StagePlan.keepAll(model.layers(), StagePlan.hooks(b), groups, 0);
             }
-            return StagePlan.solve(model.layers(), b, groups, 0, rule(b.length, (double) budget.total() / total));
+            return StagePlan.solve(model.layers(), b, groups, 0, rule(Math.max(1, b.length),
+                    (double) budget.total() / total));
         }
 
         @Override

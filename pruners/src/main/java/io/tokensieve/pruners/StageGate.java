@@ -75,8 +75,8 @@ final class StageGate {
         if (budget.budget().keepsAll() || budget.total() >= total) {
             return StagePlan.keepAll(model.layers(), StagePlan.hooks(b), groups, fixed);
         }
-        double[] r = new double[b.length];
-        for (int k = 0; k < b.length; k++) {
+        double[] r = new double[Math.max(1, b.length)];
+        for (int k = 0; k < r.length; k++) {
             r[k] = ratios[Math.min(k, ratios.length - 1)];
         }
         return StagePlan.solve(model.layers(), b, groups, fixed, new PowerRule(r));
@@ -123,32 +123,36 @@ final class StageGate {
     }
 
     /**
-     * Counts {@code floor(N * rho_k^t)}, each at most the previous stage's; the solver's scale is
-     * {@code x = exp(-t)} in [0, 1], so {@code rho_k^t = x^(-ln rho_k)} grows with x.
+     * Counts {@code floor(N * rho_k^t)}, each at most the previous stage's. The solver's scale is
+     * {@code s = tMax - t}, so counts grow with it; {@code tMax} is where every ratio below 1 keeps no token
+     * ({@code rho^tMax * N < 1}). A ratio of 1 counts as {@code 1 - 1e-6}: such a stage keeps every token
+     * unless the budget cannot be met otherwise.
      */
     static final class PowerRule implements StagePlan.Rule {
         private final double[] exponents;
 
         PowerRule(double[] ratios) {
-            this.exponents = Arrays.stream(ratios).map(r -> -Math.log(r)).toArray();
+            this.exponents = Arrays.stream(ratios).map(r -> -Math.log(Math.min(r, 1 - 1e-6))).toArray();
         }
 
-        /** The exponent t of a solver scale x. */
-        static double exponent(double x) {
-            return -Math.log(x);
+        /** The exponent t of a solver scale for a group of n tokens. */
+        double exponent(double s, int n) {
+            return maxScale(n) - s;
         }
 
         @Override
         public double maxScale(int n) {
-            return 1;
+            double slowest = Arrays.stream(exponents).min().orElse(1);
+            return Math.log(n + 1.0) / slowest + 1;
         }
 
         @Override
-        public int[] select(double x, int n, int stages) {
+        public int[] select(double s, int n, int stages) {
+            double t = exponent(s, n);
             int[] out = new int[stages];
             int prev = n;
             for (int k = 0; k < stages; k++) {
-                out[k] = Math.min(prev, (int) Math.floor(n * Math.pow(x, exponents[k]) + 1e-9));
+                out[k] = Math.min(prev, (int) Math.floor(n * Math.exp(-t * exponents[k]) + 1e-9));
                 prev = out[k];
             }
             return out;

@@ -1,16 +1,25 @@
 package io.tokensieve.pruners;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tokensieve.core.config.LlavaConfig;
 import io.tokensieve.core.prune.PrunerRegistry;
 import io.tokensieve.core.runtime.GenerationConfig;
 import io.tokensieve.core.runtime.GenerationResult;
+import io.tokensieve.core.runtime.RandomCheckpoint;
 import io.tokensieve.core.runtime.VisualInput;
 import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.core.runtime.VlmRequest;
 import io.tokensieve.core.testing.TestModels;
+import io.tokensieve.core.weights.ModelWeights;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Requests on the tiny test models for the layer-wise pruners' tests. */
 final class LayerRuns {
@@ -38,6 +47,19 @@ final class LayerRuns {
             out.add(new VisualInput("view" + v, plain.pixels(), xyz));
         }
         return out;
+    }
+
+    /** The tiny checkpoint with the [SEG] head and 3D embedding, but 8 decoder layers (the depth of sieve-tiny). */
+    static VlmModel eightLayers(Path dir) throws IOException {
+        RandomCheckpoint.write(dir, 17, true);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = (ObjectNode) json.readTree(dir.resolve("config.json").toFile());
+        ((ObjectNode) config.get("text_config")).put("num_hidden_layers", 8);
+        json.writeValue(dir.resolve("config.json").toFile(), config);
+        try (ModelWeights w = ModelWeights.random(LlavaConfig.load(dir), 17, 0.1f, NDManager.newBaseManager())) {
+            w.save(dir, Map.of("seed", "17", "kind", "random"));
+        }
+        return VlmModel.load(dir, Device.cpu());
     }
 
     /** Text tokens entering each layer (must be the prompt's text at every layer). */

@@ -70,6 +70,9 @@ class StagePlanTest {
             everyTargetWithinOneToken(sparse, new int[] {3, 7, 16}, layers, 64, 1, 1);
         }
         everyTargetWithinOneToken(power, new int[] {2, 8, 16, 24}, 32, 576, 1, 7);
+        // a profiled schedule close to 1 (as sieve analyze writes on a flat curve) still reaches every budget
+        StagePlan.Rule flat = new StageGate.PowerRule(new double[] {1.0, 0.99996, 0.994});
+        everyTargetWithinOneToken(flat, new int[] {8, 16, 24}, 8, 64, 1, 1);
         // recycling keeps at least 18 merged tokens of 576 at the first stage: budgets from about 5 are reachable
         everyTargetWithinOneToken(sparse, new int[] {3, 7, 16}, 32, 576, 5, 7);
     }
