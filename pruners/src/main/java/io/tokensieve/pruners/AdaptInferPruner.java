@@ -181,6 +181,15 @@ public final class AdaptInferPruner implements PrunerProvider {
         }
     }
 
+    /** The text block: the text slots after the first visual slot (empty without visual tokens). */
+    public static int[] textBlock(SequenceLayout seq) {
+        int[] vis = seq.visualSlots();
+        if (vis.length == 0) {
+            return new int[0];
+        }
+        return Arrays.stream(seq.textSlots()).filter(s -> s > vis[0]).toArray();
+    }
+
     /**
      * AdaptInfer's score of each visual column. {@code rows[h][i][t]}: attention of head h from text-block
      * query {@code textSlots[i]} to slot t (the rows of every text-block token, in sequence order).
@@ -298,7 +307,7 @@ public final class AdaptInferPruner implements PrunerProvider {
             }
             SequenceLayout seq = ctx.sequence();
             int[] vis = seq.visualSlots();
-            int[] text = Arrays.stream(seq.textSlots()).filter(s -> s > vis[0]).toArray();
+            int[] text = textBlock(seq);
             double[] s = text.length == 0 ? new double[vis.length]
                     : score(AttentionRows.of(ctx, text), text, vis, lambda, prior);
             int[] idx = new int[vis.length];

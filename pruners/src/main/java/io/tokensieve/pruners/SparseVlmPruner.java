@@ -71,10 +71,10 @@ public final class SparseVlmPruner implements PrunerProvider {
     static final String ID = "sparsevlm";
 
     /** The reference's schedules for 576 visual tokens. */
-    static final Map<Integer, int[]> PRESETS = new TreeMap<>(Map.of(
-            192, new int[] {300, 200, 110},
-            128, new int[] {303, 110, 36},
-            64, new int[] {66, 30, 17}));
+    private static final Map<Integer, List<Integer>> PRESETS = Map.of(
+            192, List.of(300, 200, 110),
+            128, List.of(303, 110, 36),
+            64, List.of(66, 30, 17));
 
     @Override
     public String id() {
@@ -297,10 +297,10 @@ public final class SparseVlmPruner implements PrunerProvider {
         }
 
         Rule rule(int stages, double share) {
-            int[] sched = PRESETS.get(preset == 0 ? nearestPreset(share) : preset);
+            List<Integer> sched = PRESETS.get(preset == 0 ? nearestPreset(share) : preset);
             double[] shape = new double[stages];
             for (int k = 0; k < stages; k++) {
-                shape[k] = sched[Math.min(k, sched.length - 1)] / 576.0;
+                shape[k] = sched.get(Math.min(k, sched.size() - 1)) / 576.0;
             }
             return new Rule(shape, recycle, tau, theta);
         }

@@ -81,6 +81,18 @@ class AdaToken3dTest {
     }
 
     @Test
+    void theReferenceScheduleAtItsOwnAverage() {
+        // section 10.2: ratios 0.5/0.25/0.125 of 64 tokens from boundaries 1/2/3 average (64+32+16+8)/4 = 30, so
+        // keep=30 gives exactly floor(N0 * rho_k) after each boundary; a plain image counts as one view
+        VlmModel m = TestModels.tiny();
+        GenerationResult r = LayerRuns.run(m, List.of(LayerRuns.image(m, tmp, 33)), "adatoken3d:keep=30", 1);
+        assertArrayEquals(new int[] {64, 32, 16, 8}, r.visualTokensPerLayer());
+        GenerationResult p = LayerRuns.run(m, List.of(LayerRuns.image(m, tmp, 33)), "pdrop:keep=30", 1);
+        assertArrayEquals(new int[] {64, 32, 16, 8}, p.visualTokensPerLayer());
+        assertArrayEquals(r.steps().get(3).kept(), p.steps().get(3).kept()); // the same gate
+    }
+
+    @Test
     void gateScoresAreTheLastPromptTokensAttentionInTheUpcomingLayer() {
         // spec section 10.4: the gate's ranking at boundary b equals the last prompt token's head-mean attention
         // in layer b, here read from an unpruned run (the span starts after the prompt's prefix tokens)

@@ -13,8 +13,10 @@ import io.tokensieve.core.prune.PruneDecision;
 import io.tokensieve.core.prune.PruneStep;
 import io.tokensieve.core.prune.Pruner;
 import io.tokensieve.core.prune.SequenceLayout;
+import io.tokensieve.pruners.AdaptInferPruner;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -110,22 +112,13 @@ public final class AttentionRecorder implements Pruner {
             }
             return all;
         }
-        return textBlock(seq);
-    }
-
-    /** Text slots after the first visual slot (AdaptInfer's text block); empty without visual tokens. */
-    public static int[] textBlock(SequenceLayout seq) {
-        int[] vis = seq.visualSlots();
-        if (vis.length == 0) {
-            return new int[0];
-        }
-        return java.util.Arrays.stream(seq.textSlots()).filter(s -> s > vis[0]).toArray();
+        return AdaptInferPruner.textBlock(seq);
     }
 
     private static float[][] square(float[] flat, int t) {
         float[][] out = new float[t][];
         for (int i = 0; i < t; i++) {
-            out[i] = java.util.Arrays.copyOfRange(flat, i * t, (i + 1) * t);
+            out[i] = Arrays.copyOfRange(flat, i * t, (i + 1) * t);
         }
         return out;
     }

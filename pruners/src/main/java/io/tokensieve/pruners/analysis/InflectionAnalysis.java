@@ -1,6 +1,7 @@
 package io.tokensieve.pruners.analysis;
 
 import io.tokensieve.core.prune.SequenceLayout;
+import io.tokensieve.pruners.AdaptInferPruner;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -88,7 +89,7 @@ public final class InflectionAnalysis {
     static double[][] textToVisionMass(AttentionRecorder.Prefill p) {
         SequenceLayout seq = p.layout();
         int[] vis = seq.visualSlots();
-        int[] text = AttentionRecorder.textBlock(seq);
+        int[] text = AdaptInferPruner.textBlock(seq);
         if (vis.length == 0 || text.length == 0) {
             return new double[0][0];
         }

@@ -5,7 +5,9 @@ import io.tokensieve.core.prune.SequenceLayout;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * AdaToken-3D's offline information-flow profile (spec section 5.1), over unpruned prefills. Per layer:
@@ -81,7 +83,7 @@ public final class InformationFlowAnalysis {
     }
 
     /** [first spatial slot, last spatial slot + 1) in the unpruned layout, or null without visual tokens. */
-    static int[] spatialSpan(SequenceLayout seq, java.util.List<ImageSpan> images) {
+    static int[] spatialSpan(SequenceLayout seq, List<ImageSpan> images) {
         boolean anyMultiView = images.stream().anyMatch(ImageSpan::multiView);
         int first = -1;
         int last = -1;
@@ -205,7 +207,7 @@ public final class InformationFlowAnalysis {
         fit.put("C", f.c());
         fit.put("D", f.d());
         fit.put("objective", f.objective());
-        fit.put("values", java.util.stream.IntStream.rangeClosed(1, layers).mapToDouble(f::at).toArray());
+        fit.put("values", IntStream.rangeClosed(1, layers).mapToDouble(f::at).toArray());
         m.put("fit", fit);
         m.put("intra_flow", Arrays.stream(intraSum).map(v -> samples == 0 ? 0 : v / samples).toArray());
         m.put("cross_flow", Arrays.stream(crossSum).map(v -> samples == 0 ? 0 : v / samples).toArray());
