@@ -1,9 +1,11 @@
 package io.tokensieve.pruners;
 
+import io.tokensieve.core.runtime.GenerationConfig;
 import io.tokensieve.core.runtime.GenerationResult;
 import io.tokensieve.core.runtime.StepTrace;
 import io.tokensieve.core.runtime.VisualInput;
 import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.core.runtime.VlmRequest;
 import io.tokensieve.core.testing.TestModels;
 import io.tokensieve.core.prune.Budget;
 import io.tokensieve.core.prune.PrunerRegistry;
@@ -101,6 +103,28 @@ class LayerPrunersContractTest {
         List<VisualInput> two = List.of(LayerRuns.image(tiny, tmp, 5), LayerRuns.image(tiny, tmp, 6));
         GenerationResult b2 = LayerRuns.run(tiny, two, null, 1);
         checkRun(b2, LayerRuns.run(tiny, two, id + ":keep=0.2,scope=request", 1), 26, id + " scope=request");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"adaptinfer", "adatoken3d", "pdrop", "sparsevlm"})
+    void aBatchDecidesLikeSingleRequests(String id) {
+        VlmModel tiny = TestModels.tiny();
+        List<VisualInput> a = List.of(LayerRuns.image(tiny, tmp, 8));
+        List<VisualInput> b = List.of(LayerRuns.image(tiny, tmp, 9), LayerRuns.image(tiny, tmp, 10));
+        String spec = id + ":keep=0.25";
+        List<GenerationResult> batch = tiny.generate(List.of(
+                VlmRequest.of(tiny.promptIds("what is left of the red circle ?", 1), a,
+                        PrunerRegistry.defaultRegistry().create(spec)),
+                VlmRequest.of(tiny.promptIds("what is left of the red circle ?", 2), b,
+                        PrunerRegistry.defaultRegistry().create(spec))), GenerationConfig.greedy(1));
+        GenerationResult[] single = {LayerRuns.run(tiny, a, spec, 1), LayerRuns.run(tiny, b, spec, 1)};
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(single[i].visualTokensPerLayer(), batch.get(i).visualTokensPerLayer());
+            for (int k = 0; k < single[i].steps().size(); k++) {
+                assertArrayEquals(single[i].steps().get(k).kept(), batch.get(i).steps().get(k).kept(), id + " sample " + i);
+            }
+            assertArrayEquals(single[i].firstTokenLogits(), batch.get(i).firstTokenLogits(), 1e-4f);
+        }
     }
 
     @ParameterizedTest
