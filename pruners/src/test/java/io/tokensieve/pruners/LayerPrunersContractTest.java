@@ -1,5 +1,8 @@
 package io.tokensieve.pruners;
 
+import io.tokensieve.core.prune.Budget;
+import io.tokensieve.core.prune.ImageSpan;
+import io.tokensieve.core.prune.PrunerRegistry;
 import io.tokensieve.core.runtime.GenerationConfig;
 import io.tokensieve.core.runtime.GenerationResult;
 import io.tokensieve.core.runtime.StepTrace;
@@ -7,8 +10,6 @@ import io.tokensieve.core.runtime.VisualInput;
 import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.core.runtime.VlmRequest;
 import io.tokensieve.core.testing.TestModels;
-import io.tokensieve.core.prune.Budget;
-import io.tokensieve.core.prune.PrunerRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,22 +25,35 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The generic pruner contract, checked for the four layer-wise pruners on the tiny models: sorted unique
- * in-range kept sets, the layer-average budget met within one token, text never dropped, same seed same
- * decision, keep=1.0 bit-identical to the unpruned model; one image, several images, multi-view views.
+ * The generic pruner contract, checked for the four layer-wise pruners: sorted unique in-range kept sets,
+ * the layer-average budget met within one token, text never dropped, same seed same decision, a batch
+ * decides like single requests, keep=1.0 bit-identical to the unpruned model; one image, several images
+ * and multi-view views on the 4-layer test models and on an 8-layer one (the depth of sieve-tiny).
  */
 class LayerPrunersContractTest {
+    private static final String Q = "what is left of the red circle ?";
+
     @TempDir
     static Path shared;
     static VlmModel eight;
-
-    @TempDir
-    Path tmp;
+    static List<VisualInput> one;
+    static List<VisualInput> two;
+    static List<VisualInput> views;
+    static List<VisualInput> eightViews;
+    static GenerationResult[] bases;
 
     @BeforeAll
-    static void eightLayerModel() throws Exception {
+    static void inputs() throws Exception {
+        VlmModel tiny = TestModels.tiny();
+        VlmModel extras = TestModels.extras();
         eight = LayerRuns.eightLayers(shared.resolve("eight"));
         assertEquals(8, eight.shape().layers());
+        one = List.of(LayerRuns.image(tiny, shared, 1));
+        two = List.of(LayerRuns.image(tiny, shared, 2), LayerRuns.image(tiny, shared, 3));
+        views = LayerRuns.views(extras, shared, 3);
+        eightViews = LayerRuns.views(eight, shared, 3);
+        bases = new GenerationResult[] {LayerRuns.run(tiny, one, null, 1), LayerRuns.run(tiny, two, null, 1),
+            LayerRuns.run(extras, views, null, 1), LayerRuns.run(eight, eightViews, null, 1)};
     }
 
     @AfterAll
@@ -47,10 +61,10 @@ class LayerPrunersContractTest {
         eight.close();
     }
 
-    private static void checkRun(GenerationResult base, GenerationResult r, double target, String what) {
+    private static void checkRun(GenerationResult r, double target, String what) {
         assertEquals(target, r.equivalentAverageTokens(), 1.0 + 1e-9, what + ": layer average "
                 + Arrays.toString(r.visualTokensPerLayer()));
-        int text = base.promptTokens() - base.visualTokens();
+        int text = r.promptTokens() - r.visualTokens();
         for (int t : LayerRuns.textPerLayer(r)) {
             assertEquals(text, t, what + ": text tokens dropped");
         }
@@ -63,84 +77,58 @@ class LayerPrunersContractTest {
         }
     }
 
-    private void contract(VlmModel m, List<VisualInput> images, String id, String label) {
-        GenerationResult base = LayerRuns.run(m, images, null, 2);
-        GenerationResult all = LayerRuns.run(m, images, id + ":keep=1.0", 2);
-        assertArrayEquals(base.firstTokenLogits(), all.firstTokenLogits(), label + ": keep=1.0 changed the logits");
-        assertArrayEquals(base.outputIds(), all.outputIds());
-        GenerationResult q = LayerRuns.run(m, images, id + ":keep=0.25,seed=3", 2);
-        checkRun(base, q, 16.0 * images.size(), label + " keep=0.25");
-        assertTrue(q.visualTokensPerLayer()[m.shape().layers() - 1] < 64 * images.size(), label + ": nothing pruned");
-        GenerationResult again = LayerRuns.run(m, images, id + ":keep=0.25,seed=3", 2);
-        assertEquals(q.steps().size(), again.steps().size());
-        for (int i = 0; i < q.steps().size(); i++) {
-            assertArrayEquals(q.steps().get(i).kept(), again.steps().get(i).kept(), label + ": not deterministic");
-        }
-        assertArrayEquals(q.firstTokenLogits(), again.firstTokenLogits());
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"adaptinfer", "adatoken3d", "pdrop", "sparsevlm"})
     void contractOnOneImageSeveralImagesAndViews(String id) {
-        VlmModel tiny = TestModels.tiny();
-        contract(tiny, List.of(LayerRuns.image(tiny, tmp, 1)), id, id + " one image");
-        contract(tiny, List.of(LayerRuns.image(tiny, tmp, 2), LayerRuns.image(tiny, tmp, 3)), id, id + " two images");
-        VlmModel extras = TestModels.extras();
-        contract(extras, LayerRuns.views(extras, tmp, 3), id, id + " three views");
+        VlmModel[] models = {TestModels.tiny(), TestModels.tiny(), TestModels.extras(), eight};
+        List<List<VisualInput>> inputs = List.of(one, two, views, eightViews);
+        String[] labels = {"one image", "two images", "three views", "three views, 8 layers"};
+        GenerationResult[] quarter = new GenerationResult[4];
+        for (int i = 0; i < 4; i++) {
+            String what = id + " " + labels[i];
+            GenerationResult all = LayerRuns.run(models[i], inputs.get(i), id + ":keep=1.0", 1);
+            assertArrayEquals(bases[i].firstTokenLogits(), all.firstTokenLogits(), what + ": keep=1.0 changed the logits");
+            assertArrayEquals(bases[i].outputIds(), all.outputIds());
+            quarter[i] = LayerRuns.run(models[i], inputs.get(i), id + ":keep=0.25,seed=3", 1);
+            checkRun(quarter[i], 16.0 * inputs.get(i).size(), what + " keep=0.25");
+            int last = models[i].shape().layers() - 1;
+            assertTrue(quarter[i].visualTokensPerLayer()[last] < 64 * inputs.get(i).size(), what + ": nothing pruned");
+        }
+        // same seed, same decision; and a batch of the first two requests decides like each alone
+        GenerationResult again = LayerRuns.run(models[1], two, id + ":keep=0.25,seed=3", 1);
+        List<GenerationResult> batch = TestModels.tiny().generate(List.of(
+                VlmRequest.of(TestModels.tiny().promptIds(Q, 1), one, PrunerRegistry.defaultRegistry().create(id
+                        + ":keep=0.25,seed=3")),
+                VlmRequest.of(TestModels.tiny().promptIds(Q, 2), two, PrunerRegistry.defaultRegistry().create(id
+                        + ":keep=0.25,seed=3"))), GenerationConfig.greedy(1));
+        GenerationResult[][] pairs = {{quarter[1], again}, {quarter[0], batch.get(0)}, {quarter[1], batch.get(1)}};
+        for (GenerationResult[] p : pairs) {
+            assertEquals(p[0].steps().size(), p[1].steps().size());
+            for (int k = 0; k < p[0].steps().size(); k++) {
+                assertArrayEquals(p[0].steps().get(k).kept(), p[1].steps().get(k).kept(), id + ": decisions differ");
+            }
+            assertArrayEquals(p[0].visualTokensPerLayer(), p[1].visualTokensPerLayer());
+            assertArrayEquals(p[0].firstTokenLogits(), p[1].firstTokenLogits(), 1e-4f);
+        }
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"adaptinfer", "adatoken3d", "pdrop", "sparsevlm"})
     void anyBudgetIsMet(String id) {
         VlmModel tiny = TestModels.tiny();
-        List<VisualInput> one = List.of(LayerRuns.image(tiny, tmp, 4));
-        GenerationResult base = LayerRuns.run(tiny, one, null, 1);
-        for (String keep : new String[] {"1", "0.11", "63", "64"}) {
+        for (String keep : new String[] {"1", "0.11", "63"}) {
             GenerationResult r = LayerRuns.run(tiny, one, id + ":keep=" + keep, 1);
             double target = keep.contains(".") ? Math.round(Double.parseDouble(keep) * 64) : Integer.parseInt(keep);
-            checkRun(base, r, target, id + " keep=" + keep);
+            checkRun(r, target, id + " keep=" + keep);
         }
-        List<VisualInput> two = List.of(LayerRuns.image(tiny, tmp, 5), LayerRuns.image(tiny, tmp, 6));
-        GenerationResult b2 = LayerRuns.run(tiny, two, null, 1);
-        checkRun(b2, LayerRuns.run(tiny, two, id + ":keep=0.2,scope=request", 1), 26, id + " scope=request");
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"adaptinfer", "adatoken3d", "pdrop", "sparsevlm"})
-    void aBatchDecidesLikeSingleRequests(String id) {
-        VlmModel tiny = TestModels.tiny();
-        List<VisualInput> a = List.of(LayerRuns.image(tiny, tmp, 8));
-        List<VisualInput> b = List.of(LayerRuns.image(tiny, tmp, 9), LayerRuns.image(tiny, tmp, 10));
-        String spec = id + ":keep=0.25";
-        List<GenerationResult> batch = tiny.generate(List.of(
-                VlmRequest.of(tiny.promptIds("what is left of the red circle ?", 1), a,
-                        PrunerRegistry.defaultRegistry().create(spec)),
-                VlmRequest.of(tiny.promptIds("what is left of the red circle ?", 2), b,
-                        PrunerRegistry.defaultRegistry().create(spec))), GenerationConfig.greedy(1));
-        GenerationResult[] single = {LayerRuns.run(tiny, a, spec, 1), LayerRuns.run(tiny, b, spec, 1)};
-        for (int i = 0; i < 2; i++) {
-            assertArrayEquals(single[i].visualTokensPerLayer(), batch.get(i).visualTokensPerLayer());
-            for (int k = 0; k < single[i].steps().size(); k++) {
-                assertArrayEquals(single[i].steps().get(k).kept(), batch.get(i).steps().get(k).kept(), id + " sample " + i);
-            }
-            assertArrayEquals(single[i].firstTokenLogits(), batch.get(i).firstTokenLogits(), 1e-4f);
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"adaptinfer", "adatoken3d", "pdrop", "sparsevlm"})
-    void eightLayersLikeSieveTiny(String id) {
-        List<VisualInput> views = LayerRuns.views(eight, tmp, 3);
-        contract(eight, views, id, id + " 8 layers, three views");
-        List<VisualInput> one = List.of(LayerRuns.image(eight, tmp, 7));
-        GenerationResult base = LayerRuns.run(eight, one, null, 1);
-        for (String keep : new String[] {"0.11", "0.5"}) {
-            GenerationResult r = LayerRuns.run(eight, one, id + ":keep=" + keep, 1);
-            checkRun(base, r, Math.round(Double.parseDouble(keep) * 64), id + " 8 layers keep=" + keep);
-            int[] planned = PrunerRegistry.defaultRegistry().create(id + ":keep=" + keep).pruner().plannedCounts(
-                    eight.shape(), List.of(new io.tokensieve.core.prune.ImageSpan(0, 0, 64, 8, 8, 0, false)),
-                    Budget.parse(keep, Budget.Scope.IMAGE).resolve(new int[] {64}));
-            assertArrayEquals(planned, r.visualTokensPerLayer(), id + " keep=" + keep);
-        }
+        checkRun(LayerRuns.run(tiny, two, id + ":keep=0.2,scope=request", 1), 26, id + " scope=request");
+        // 8 layers: a small budget, and the per-layer counts the pruner plans
+        List<VisualInput> single = List.of(eightViews.get(0));
+        GenerationResult r = LayerRuns.run(eight, single, id + ":keep=0.11", 1);
+        checkRun(r, 7, id + " 8 layers keep=0.11");
+        int[] planned = PrunerRegistry.defaultRegistry().create(id + ":keep=0.11").pruner().plannedCounts(
+                eight.shape(), List.of(new ImageSpan(0, 0, 64, 8, 8, 0, true)),
+                Budget.parse("0.11", Budget.Scope.IMAGE).resolve(new int[] {64}));
+        assertArrayEquals(planned, r.visualTokensPerLayer(), id + " keep=0.11");
     }
 }

@@ -37,8 +37,8 @@ class AttentionRecorderTest {
         long[] ids = m.promptIds("how many circles ?", 1);
         List<AttentionRecorder.Prefill> got = new ArrayList<>();
         GenerationResult rec = m.generate(List.of(VlmRequest.of(ids, List.of(img),
-                AttentionRecorder.configured(got::add, AttentionRecorder.Rows.ALL))), GenerationConfig.greedy(2)).get(0);
-        GenerationResult base = m.generate(List.of(VlmRequest.of(ids, List.of(img), null)), GenerationConfig.greedy(2)).get(0);
+                AttentionRecorder.configured(got::add, AttentionRecorder.Rows.ALL))), GenerationConfig.greedy(1)).get(0);
+        GenerationResult base = m.generate(List.of(VlmRequest.of(ids, List.of(img), null)), GenerationConfig.greedy(1)).get(0);
         assertArrayEquals(base.firstTokenLogits(), rec.firstTokenLogits());
         assertEquals(1, got.size());
         AttentionRecorder.Prefill p = got.get(0);
@@ -62,13 +62,13 @@ class AttentionRecorderTest {
         float[][] recomputed = new float[t][];
         ConfiguredPruner probe = TestPruners.of("probe", List.of(PruneStep.of("rows", HookPoint.beforeLayer(layers - 2),
                 Need.NEXT_LAYER_ATTENTION_ROW)), List.of(ctx -> {
-                    for (int s = 0; s < t; s++) {
+                    for (int s = 0; s < t; s += 6) {
                         recomputed[s] = ctx.nextLayerAttentionRow(s).mean(new int[] {0}).toFloatArray();
                     }
                     return PruneDecision.keepAll(ctx);
                 }), PositionPolicy.KEEP, BudgetConvention.FINAL, Budget.ALL);
         m.generate(List.of(VlmRequest.of(ids, List.of(img), probe)), GenerationConfig.greedy(0));
-        for (int s = 0; s < t; s++) {
+        for (int s = 0; s < t; s += 6) {
             for (int j = 0; j <= s; j++) {
                 assertEquals(p.attention()[layers - 2][s][j], recomputed[s][j], 1e-5);
             }
