@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             AskCommand.class,
             ScoreCommand.class,
             EvalCommand.class,
+            AnalyzeCommand.class,
             ShapesCommand.class,
             TrainCommand.class,
             SweepCommand.class,
