@@ -175,6 +175,12 @@ final class StagePlan {
                 }
             }
         }
+        if (Math.abs(chosen.average() - target) > 1.0 + EPS) {
+            throw new PruneException(String.format(java.util.Locale.ROOT,
+                    "a budget of %.0f visual tokens per layer on average cannot be reached on a %d-layer model with "
+                            + "%d visual tokens: the closest schedule (stages before layers %s) averages %.2f",
+                    target, layers, Arrays.stream(sizes).sum(), Arrays.toString(chosen.boundaries()), chosen.average()));
+        }
         int[] stageOfHook = new int[hooks.length];
         for (int h = 0; h < hooks.length; h++) {
             stageOfHook[h] = -1;
