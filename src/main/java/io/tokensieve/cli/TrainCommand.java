@@ -1,16 +1,25 @@
 package io.tokensieve.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokensieve.train.FinalEvaluation;
+import io.tokensieve.train.ModelCard;
 import io.tokensieve.train.TrainSettings;
 import io.tokensieve.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code sieve train}: trains the embedded model on ShapesBench. */
+/** {@code sieve train}: trains the embedded model on ShapesBench, then evaluates it and writes its model card. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a small LLaVA-architecture model on ShapesBench (DJL autograd, CPU), with checkpoints and resume.")
+        description = "Train a small LLaVA-architecture model on ShapesBench (DJL autograd, CPU) with checkpoints and "
+                + "resume, then evaluate it on the test split and write its model card.")
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "sieve-tiny", paramLabel = "sieve-tiny|smoke",
             description = "settings preset (default ${DEFAULT-VALUE}); smoke is a seconds-long run for checks")
@@ -28,6 +37,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-minutes", paramLabel = "M", description = "stop (and save) once this much training time is spent")
     Double maxMinutes;
 
+    @Option(names = "--no-eval", description = "skip the test-split evaluation and the model card")
+    boolean noEval;
+
+    @Option(names = "--eval-only", description = "do not train: evaluate the model in OUT and (re)write its model card")
+    boolean evalOnly;
+
+    @Option(names = "--eval-dir", paramLabel = "DIR", defaultValue = "runs/final-eval",
+            description = "where the test data and evaluation records go (default ${DEFAULT-VALUE})")
+    Path evalDir;
+
     @Override
     public Integer call() throws Exception {
         TrainSettings s = switch (preset) {
@@ -35,19 +54,42 @@ final class TrainCommand implements Callable<Integer> {
             case "smoke" -> TrainSettings.smoke(steps == null ? 4 : steps);
             default -> throw new Errors.UserException("--preset must be sieve-tiny or smoke, got '" + preset + "'");
         };
-        if (steps != null || maxMinutes != null) {
-            s = new TrainSettings(s.preset(), s.imageSize(), s.patch(), s.visionWidth(), s.visionLayers(), s.visionHeads(),
-                    s.textWidth(), s.textLayers(), s.textHeads(), s.kvHeads(), s.ffn(), s.segDim(), s.batchSize(),
-                    steps == null ? s.steps() : steps, s.peakLr(), s.minLrFraction(), s.warmupSteps(), s.weightDecay(),
-                    s.clipNorm(), s.segWeight(), s.dataSeed(), s.initSeed(), s.shots(), s.views(), s.mixture(),
-                    s.checkpointEvery(), maxMinutes == null ? s.maxMinutes() : maxMinutes);
+        if (steps != null) {
+            s = s.withSteps(steps);
+        }
+        if (maxMinutes != null) {
+            s = s.withMaxMinutes(maxMinutes);
         }
         if (s.steps() <= 0) {
             throw new Errors.UserException("--steps must be positive");
         }
-        Trainer.Outcome o = new Trainer(s, out, System.err).run(resume);
-        System.out.printf("model written to %s after %d steps (%.1f min)%s%n", o.modelDir(), o.steps(), o.wallSeconds() / 60,
-                o.finished() ? "" : " (stopped early: time budget)");
+        ModelCard.Training training;
+        if (evalOnly) {
+            Path info = out.resolve(Trainer.TRAINING_INFO);
+            Path state = out.resolve("checkpoint").resolve("trainer_state.json");
+            if (!Files.isRegularFile(info) && !Files.isRegularFile(state)) {
+                throw new Errors.UserException(info + ": not found (train the model first)");
+            }
+            boolean fromInfo = Files.isRegularFile(info);
+            JsonNode n = new ObjectMapper().readTree((fromInfo ? info : state).toFile());
+            List<String> losses = new ArrayList<>();
+            n.get("loss_log").forEach(x -> losses.add(x.asText()));
+            training = new ModelCard.Training(new ObjectMapper().treeToValue(n.get("settings"), TrainSettings.class),
+                    n.get("step" + (fromInfo ? "s" : "")).asInt(),
+                    fromInfo ? n.get("wall_minutes").asDouble() : n.get("elapsed_seconds").asDouble() / 60, losses,
+                    fromInfo ? n.get("machine").asText() : Trainer.machine());
+        } else {
+            Trainer.Outcome o = new Trainer(s, out, System.err).run(resume);
+            System.out.printf("model written to %s after %d steps (%.1f min)%s%n", o.modelDir(), o.steps(), o.wallSeconds() / 60,
+                    o.finished() ? "" : " (stopped early: time budget)");
+            training = new ModelCard.Training(s, o.steps(), o.wallSeconds() / 60, o.lossLog(), Trainer.machine());
+            if (noEval) {
+                return 0;
+            }
+        }
+        Map<String, Object> results = FinalEvaluation.run(out, evalDir, FinalEvaluation.sizes(), System.err);
+        ModelCard.write(out, training, results);
+        System.out.println("model card: " + out.resolve("README.md"));
         return 0;
     }
 }

@@ -6,7 +6,10 @@ import io.tokensieve.core.text.PromptTemplate;
 import io.tokensieve.core.text.SieveTokenizer;
 import io.tokensieve.core.train.TrainExample;
 import io.tokensieve.datasets.shapes.IclExample;
+import io.tokensieve.datasets.shapes.PatchLabels;
 import io.tokensieve.datasets.shapes.PatchXyz;
+import io.tokensieve.datasets.shapes.PopeExample;
+import io.tokensieve.datasets.shapes.VqaExample;
 import io.tokensieve.datasets.shapes.PopeVariant;
 import io.tokensieve.datasets.shapes.PosedView;
 import io.tokensieve.datasets.shapes.Scene3dExample;
@@ -30,8 +33,6 @@ public final class ShapesTrainData {
     private final ClipImageProcessor processor;
     private final PromptTemplate template;
     private final long eos;
-    private final String[] tracks;
-    private final double[] cumulative;
 
     public ShapesTrainData(TrainSettings settings, SieveTokenizer tokenizer, ClipImageProcessor processor,
                            PromptTemplate template, long eos) {
@@ -40,15 +41,6 @@ public final class ShapesTrainData {
         this.processor = processor;
         this.template = template;
         this.eos = eos;
-        Map<String, Double> mix = settings.mixture();
-        this.tracks = mix.keySet().toArray(new String[0]);
-        this.cumulative = new double[tracks.length];
-        double sum = mix.values().stream().mapToDouble(Double::doubleValue).sum();
-        double acc = 0;
-        for (int i = 0; i < tracks.length; i++) {
-            acc += mix.get(tracks[i]) / sum;
-            cumulative[i] = acc;
-        }
     }
 
     /** The batch of training step {@code step}. */
@@ -63,6 +55,15 @@ public final class ShapesTrainData {
     /** The generated examples of step {@code step} (pure Java; safe on any thread). */
     public List<ShapesExample> examples(int step) {
         List<ShapesExample> out = new ArrayList<>();
+        Map<String, Double> mix = settings.mixtureAt(step);
+        String[] tracks = mix.keySet().toArray(new String[0]);
+        double sum = mix.values().stream().mapToDouble(Double::doubleValue).sum();
+        double[] cumulative = new double[tracks.length];
+        double acc = 0;
+        for (int t = 0; t < tracks.length; t++) {
+            acc += mix.get(tracks[t]) / sum;
+            cumulative[t] = acc;
+        }
         for (int i = 0; i < settings.batchSize(); i++) {
             long slot = (long) step * settings.batchSize() + i;
             SplittableRandom r = new SplittableRandom(settings.dataSeed() * 1_000_003L + slot);
@@ -119,7 +120,29 @@ public final class ShapesTrainData {
         } else if (ex instanceof IclExample) {
             xyz = null;
         }
-        return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT));
+        return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT),
+                patchLabels(ex));
+    }
+
+    /** Per-image patch labels from the scene graphs of 2D examples (null for 3D views). */
+    private List<int[][]> patchLabels(ShapesExample ex) {
+        int grid = settings.grid();
+        List<int[][]> out = new ArrayList<>();
+        if (ex instanceof VqaExample v) {
+            out.add(PatchLabels.of(v.scene(), grid));
+        } else if (ex instanceof PopeExample p) {
+            out.add(PatchLabels.of(p.scene(), grid));
+        } else if (ex instanceof SegExample s) {
+            out.add(PatchLabels.of(s.scene(), grid));
+        } else if (ex instanceof IclExample ic) {
+            for (IclExample.Demo d : ic.demos()) {
+                out.add(PatchLabels.of(d.scene(), grid));
+            }
+            out.add(PatchLabels.of(ic.queryScene(), grid));
+        } else {
+            return null;
+        }
+        return out;
     }
 
     /** The pixels exactly as the PNG writer stores them (rounded, clamped to 0..255). */

@@ -35,11 +35,14 @@ public record TrainSettings(
         float weightDecay,
         float clipNorm,
         float segWeight,
+        float auxWeight,
         long dataSeed,
         long initSeed,
         int shots,
         int views,
         Map<String, Double> mixture,
+        Map<String, Double> earlyMixture,
+        double earlyFraction,
         int checkpointEvery,
         double maxMinutes) {
 
@@ -53,15 +56,39 @@ public record TrainSettings(
         mix.put("seg", 0.15);
         mix.put("icl", 0.15);
         mix.put("3d", 0.15);
+        // single-image tracks first: grounding emerges sooner on short sequences, and they cost a third as much
+        Map<String, Double> early = new LinkedHashMap<>();
+        early.put("vqa", 0.6);
+        early.put("pope", 0.2);
+        early.put("seg", 0.2);
         return new TrainSettings("sieve-tiny", 224, 28, 128, 4, 4, 256, 8, 8, 2, 688, 64,
-                16, 4500, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1000, 1, 2, 3, mix, 100, 85);
+                16, 2400, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1000, 1, 2, 3, mix, early, 0.35, 100, 85);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
     public static TrainSettings smoke(int steps) {
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
-                1.0f, 1.0f, 1000, 1, 1, 2, t.mixture(), Math.max(1, steps / 2), 10);
+                1.0f, 1.0f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10);
+    }
+
+    public TrainSettings withSteps(int n) {
+        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
+                textHeads, kvHeads, ffn, segDim, batchSize, n, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
+                segWeight, auxWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction, checkpointEvery,
+                maxMinutes);
+    }
+
+    public TrainSettings withMaxMinutes(double m) {
+        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
+                textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
+                segWeight, auxWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction, checkpointEvery,
+                m);
+    }
+
+    /** The track mixture in effect at a step (the early mixture for the first {@code earlyFraction} of the run). */
+    public Map<String, Double> mixtureAt(int step) {
+        return step < earlyFraction * steps ? earlyMixture : mixture;
     }
 
     public int grid() {
@@ -81,10 +108,18 @@ public record TrainSettings(
 
     /** Learning rate at a step: linear warm-up, then cosine decay to {@code minLrFraction * peakLr}. */
     public float lr(int step) {
+        return lr(step, 0);
+    }
+
+    /**
+     * Learning rate at a step when {@code timeFraction} of the time budget is spent: the cosine follows whichever
+     * is further along, the steps or the clock, so a run stopped by its time budget still ends its schedule.
+     */
+    public float lr(int step, double timeFraction) {
         if (step < warmupSteps) {
             return peakLr * (step + 1) / warmupSteps;
         }
-        double p = (double) (step - warmupSteps) / Math.max(1, steps - warmupSteps);
+        double p = Math.max((double) (step - warmupSteps) / Math.max(1, steps - warmupSteps), timeFraction);
         double cos = 0.5 * (1 + Math.cos(Math.PI * Math.min(1, p)));
         return (float) (peakLr * (minLrFraction + (1 - minLrFraction) * cos));
     }

@@ -16,11 +16,13 @@ import io.tokensieve.core.text.PromptTemplate;
 import io.tokensieve.core.text.SieveTokenizer;
 import io.tokensieve.core.text.WordLevelTokenizer;
 import io.tokensieve.core.train.AdamW;
+import io.tokensieve.core.train.AuxPatchHead;
 import io.tokensieve.core.train.TrainExample;
 import io.tokensieve.core.train.TrainingForward;
 import io.tokensieve.core.weights.ModelWeights;
 import io.tokensieve.core.weights.SafetensorsReader;
 import io.tokensieve.core.weights.SafetensorsWriter;
+import io.tokensieve.datasets.shapes.PatchLabels;
 import io.tokensieve.datasets.shapes.ShapesExample;
 import io.tokensieve.datasets.shapes.ShapesVocabulary;
 import io.tokensieve.eval.Progress;
@@ -46,6 +48,8 @@ public final class Trainer {
     static final String CHECKPOINT = "checkpoint";
     static final String STATE = "trainer_state.json";
     static final String OPTIMIZER = "optimizer.safetensors";
+    public static final String TRAINING_INFO = "training.json";
+    static final String AUX = "aux_head.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final TrainSettings settings;
@@ -79,6 +83,8 @@ public final class Trainer {
         List<String> lossLog = new ArrayList<>();
         NDManager base = NDManager.newBaseManager();
         ModelWeights weights;
+        Map<String, float[]> savedMoments = null;
+        long savedOptimizerStep = 0;
         AdamW opt = new AdamW(0.9f, 0.98f, 1e-8f, settings.weightDecay(), settings.clipNorm());
         recoverInterruptedSave(ckpt);
         if (resume && Files.isDirectory(ckpt)) {
@@ -97,7 +103,8 @@ public final class Trainer {
             for (String k : r.tensors().keySet()) {
                 moments.put(k, r.readFloats(k));
             }
-            opt.restore(moments, weights.all(), st.get("optimizer_step").asLong(), base);
+            savedMoments = moments;
+            savedOptimizerStep = st.get("optimizer_step").asLong();
             log.printf("resuming from step %d (%.1f min already spent)%n", start, elapsedBefore / 60);
         } else {
             if (Files.isDirectory(ckpt)) {
@@ -107,7 +114,22 @@ public final class Trainer {
         }
         weights.setTrainable(true);
         LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
-        TrainingForward forward = new TrainingForward(model, settings.segWeight());
+        AuxPatchHead aux = settings.auxWeight() > 0 ? new AuxPatchHead(base, settings.visionWidth(),
+                new int[] {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS}, settings.initSeed() + 1) : null;
+        if (aux != null && resume && Files.isRegularFile(ckpt.resolve(AUX))) {
+            SafetensorsReader ar = SafetensorsReader.openFile(ckpt.resolve(AUX));
+            for (var e : aux.parameters().entrySet()) {
+                e.getValue().set(ar.readFloats(e.getKey()));
+            }
+        }
+        Map<String, NDArray> trainable = new LinkedHashMap<>(weights.all());
+        if (aux != null) {
+            trainable.putAll(aux.parameters());
+        }
+        if (savedMoments != null) {
+            opt.restore(savedMoments, trainable, savedOptimizerStep, base);
+        }
+        TrainingForward forward = new TrainingForward(model, settings.segWeight(), aux, settings.auxWeight());
         Path tokDir = Files.createTempDirectory("sieve-tok");
         wl.save(tokDir);
         SieveTokenizer tokenizer = SieveTokenizer.load(tokDir);
@@ -142,7 +164,8 @@ public final class Trainer {
                 for (ShapesExample ex : queue.take()) {
                     batch.add(data.convert(ex));
                 }
-                float lr = settings.lr(step);
+                double spent = (elapsedBefore + (System.nanoTime() - t0) / 1e9) / 60 / settings.maxMinutes();
+                float lr = settings.lr(step, spent);
                 try (NDManager sub = base.newSubManager()) {
                     TrainingForward.Losses l;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -152,12 +175,12 @@ public final class Trainer {
                     float total = l.total().getFloat();
                     double norm;
                     if (Float.isFinite(total)) {
-                        norm = opt.step(weights.all(), lr, sub);
+                        norm = opt.step(trainable, lr, sub);
                     } else {
                         norm = Double.NaN;
                     }
                     if (!Double.isFinite(norm)) {
-                        AdamW.zeroGradients(weights.all(), sub);
+                        AdamW.zeroGradients(trainable, sub);
                         if (++skipped > 20) {
                             throw new IllegalStateException("training diverged: " + skipped + " non-finite steps");
                         }
@@ -168,10 +191,12 @@ public final class Trainer {
                     if (l.segExamples() > 0) {
                         perTrack.computeIfAbsent("seg", k -> new Ema()).add(l.seg().getFloat());
                     }
+                    perTrack.computeIfAbsent("aux", k -> new Ema()).add(l.aux().getFloat());
                     if ((step + 1) % 25 == 0 || step == start) {
-                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f gnorm %.2f %s", step + 1, lr,
-                                loss.value(), perTrack.get("lm").value(),
-                                perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN, norm, track);
+                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f gnorm %.2f %s",
+                                step + 1, lr, loss.value(), perTrack.get("lm").value(),
+                                perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN,
+                                perTrack.get("aux").value(), norm, track);
                         lossLog.add(line);
                         if (System.console() == null) {
                             log.println(line);
@@ -183,7 +208,7 @@ public final class Trainer {
                 boolean last = step + 1 == settings.steps();
                 outOfTime = elapsed / 60 > settings.maxMinutes();
                 if ((step + 1) % settings.checkpointEvery() == 0 || last || outOfTime) {
-                    saveCheckpoint(ckpt, weights, opt, config, pre, wl, step + 1, elapsed, lossLog);
+                    saveCheckpoint(ckpt, weights, aux, opt, config, pre, wl, step + 1, elapsed, lossLog);
                 }
                 if (outOfTime && !last) {
                     log.printf("%nstopping at step %d: the %.0f-minute budget is spent%n", step + 1, settings.maxMinutes());
@@ -205,12 +230,20 @@ public final class Trainer {
         wl.save(out);
         weights.setTrainable(false);
         weights.save(out, Map.of("preset", settings.preset(), "steps", String.valueOf(step)));
+        ObjectNode info = JSON.createObjectNode();
+        info.set("settings", JSON.valueToTree(settings));
+        info.put("steps", step);
+        info.put("wall_minutes", wall / 60);
+        info.put("machine", machine());
+        var tail = info.putArray("loss_log");
+        lossLog.subList(Math.max(0, lossLog.size() - 20), lossLog.size()).forEach(tail::add);
+        JSON.writeValue(out.resolve(TRAINING_INFO).toFile(), info);
         tokenizer.close();
         weights.close();
         return new Outcome(out, step, wall, step >= settings.steps(), lossLog);
     }
 
-    private void saveCheckpoint(Path ckpt, ModelWeights w, AdamW opt, LlavaConfig config, PreprocessorConfig pre,
+    private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AdamW opt, LlavaConfig config, PreprocessorConfig pre,
                                 WordLevelTokenizer wl, int step, double elapsed, List<String> lossLog) throws IOException {
         Path tmp = ckpt.resolveSibling(CHECKPOINT + ".tmp");
         deleteTree(tmp);
@@ -224,6 +257,13 @@ public final class Trainer {
             ow.put(e.getKey(), e.getValue().getShape().getShape(), e.getValue().toFloatArray());
         }
         ow.writeFile(tmp.resolve(OPTIMIZER));
+        if (aux != null) {
+            SafetensorsWriter aw = new SafetensorsWriter();
+            for (Map.Entry<String, NDArray> e : aux.parameters().entrySet()) {
+                aw.put(e.getKey(), e.getValue().getShape().getShape(), e.getValue().toFloatArray());
+            }
+            aw.writeFile(tmp.resolve(AUX));
+        }
         ObjectNode st = JSON.createObjectNode();
         st.put("step", step);
         st.put("optimizer_step", opt.stepCount());
@@ -243,11 +283,23 @@ public final class Trainer {
 
     /** Settings equal apart from the time budget, which is a guard on this invocation, not part of the run. */
     static boolean sameRun(TrainSettings a, TrainSettings b) {
-        return a.equals(new TrainSettings(b.preset(), b.imageSize(), b.patch(), b.visionWidth(), b.visionLayers(),
-                b.visionHeads(), b.textWidth(), b.textLayers(), b.textHeads(), b.kvHeads(), b.ffn(), b.segDim(),
-                b.batchSize(), b.steps(), b.peakLr(), b.minLrFraction(), b.warmupSteps(), b.weightDecay(), b.clipNorm(),
-                b.segWeight(), b.dataSeed(), b.initSeed(), b.shots(), b.views(), b.mixture(), b.checkpointEvery(),
-                a.maxMinutes()));
+        return a.equals(b.withMaxMinutes(a.maxMinutes()));
+    }
+
+    /** The machine, for the model card: cores and processor model. */
+    public static String machine() {
+        String cpu = "unknown processor";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).strip();
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: keep the generic description
+        }
+        return Runtime.getRuntime().availableProcessors() + " CPU cores (" + cpu + ")";
     }
 
     /** A kill between the two renames of a save leaves the previous checkpoint as ".old": put it back. */

@@ -12,11 +12,19 @@ import java.util.List;
  * @param segTarget for segmentation examples: the fraction of each patch of image 0 covered by the
  *     target mask, raster order ({@code [patches]}); null otherwise
  * @param track a label for per-track loss reporting
+ * @param patchLabels per image, optional per-patch class labels for a training-only auxiliary head
+ *     ({@code [kinds][patches]}, class 0 = background); null, or null entries, where unknown
  */
 public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz,
-                           float[] segTarget, String track) {
+                           float[] segTarget, String track, List<int[][]> patchLabels) {
     public TrainExample {
         images = List.copyOf(images);
         xyz = xyz == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(xyz));
+        patchLabels = patchLabels == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(patchLabels));
+    }
+
+    public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
+                        String track) {
+        this(promptIds, answerIds, images, xyz, segTarget, track, null);
     }
 }

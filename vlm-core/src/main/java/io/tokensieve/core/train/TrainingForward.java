@@ -30,15 +30,24 @@ public final class TrainingForward {
     private final LlavaForConditionalGeneration model;
     private final LlavaConfig cfg;
     private final float segWeight;
+    private final AuxPatchHead aux;
+    private final float auxWeight;
 
     public TrainingForward(LlavaForConditionalGeneration model, float segWeight) {
+        this(model, segWeight, null, 0);
+    }
+
+    /** With a training-only per-patch head on the vision features, weighted {@code auxWeight} (null = none). */
+    public TrainingForward(LlavaForConditionalGeneration model, float segWeight, AuxPatchHead aux, float auxWeight) {
         this.model = model;
         this.cfg = model.config();
         this.segWeight = segWeight;
+        this.aux = aux;
+        this.auxWeight = auxWeight;
     }
 
-    /** Losses of one batch: total (what to differentiate), LM cross-entropy and mask loss (0 if none). */
-    public record Losses(NDArray total, NDArray lm, NDArray seg, int answerTokens, int segExamples) {}
+    /** Losses of one batch: total (what to differentiate), LM cross-entropy, mask loss and auxiliary loss (0 if none). */
+    public record Losses(NDArray total, NDArray lm, NDArray seg, NDArray aux, int answerTokens, int segExamples) {}
 
     public Losses forward(NDManager mgr, List<TrainExample> batch) {
         int b = batch.size();
@@ -202,7 +211,27 @@ public final class TrainingForward {
             segLoss = bce.add(dice);
         }
         NDArray total = lmLoss.add(Ops.scale(segLoss, segWeight));
-        return new Losses(total, lmLoss, segLoss, lossRows.size(), segRows.size());
+        NDArray auxLoss = mgr.zeros(new Shape());
+        if (aux != null && patchFeats != null) {
+            int[][] labels = new int[aux.kinds()][nImg * per];
+            float[] labelled = new float[nImg * per];
+            int img = 0;
+            for (TrainExample e : batch) {
+                for (int k = 0; k < e.images().size(); k++, img++) {
+                    int[][] l = e.patchLabels() == null ? null : e.patchLabels().get(k);
+                    if (l == null) {
+                        continue;
+                    }
+                    for (int kind = 0; kind < aux.kinds(); kind++) {
+                        System.arraycopy(l[kind], 0, labels[kind], img * per, per);
+                    }
+                    java.util.Arrays.fill(labelled, img * per, (img + 1) * per, 1f);
+                }
+            }
+            auxLoss = aux.loss(patchFeats, labels, labelled);
+            total = total.add(Ops.scale(auxLoss, auxWeight));
+        }
+        return new Losses(total, lmLoss, segLoss, auxLoss, lossRows.size(), segRows.size());
     }
 
     private NDArray add3d(NDManager mgr, List<TrainExample> batch, NDArray f, int per) {

@@ -1,0 +1,62 @@
+package io.tokensieve.datasets.shapes;
+
+import java.util.List;
+
+/**
+ * Per-patch labels of a 2D scene from its scene graph (never from pixels), for auxiliary training signals:
+ * for each cell of a {@code grid x grid} patch grid, the colour and shape of the object covering most of it
+ * (0 = background; an object counts when it covers at least 15% of the cell) and the printed character
+ * whose glyph centre lies in the cell (0 = none).
+ */
+public final class PatchLabels {
+    /** Classes of each label kind, background or none included. */
+    public static final int COLOURS = Colour.values().length + 1;
+    public static final int SHAPES = Shape2d.values().length + 1;
+    public static final int GLYPHS = BitmapFont.characters().size() + 1;
+
+    private PatchLabels() {}
+
+    /** {colour[grid^2], shape[grid^2], glyph[grid^2]} in raster order. */
+    public static int[][] of(Scene2d scene, int grid) {
+        int size = ShapesBench.IMAGE_SIZE;
+        int cell = size / grid;
+        int n = grid * grid;
+        int objects = scene.objects().size();
+        int[][] counts = new int[n][objects];
+        int[] idMap = scene.idMap();
+        for (int y = 0; y < grid * cell; y++) {
+            for (int x = 0; x < grid * cell; x++) {
+                int id = idMap[y * size + x];
+                if (id >= 0) {
+                    counts[(y / cell) * grid + x / cell][id]++;
+                }
+            }
+        }
+        int[] colour = new int[n];
+        int[] shape = new int[n];
+        int[] glyph = new int[n];
+        for (int p = 0; p < n; p++) {
+            int best = -1;
+            for (int id = 0; id < objects; id++) {
+                if (counts[p][id] >= 0.15 * cell * cell && (best < 0 || counts[p][id] > counts[p][best])) {
+                    best = id;
+                }
+            }
+            if (best >= 0) {
+                SceneObject o = scene.object(best);
+                colour[p] = o.colour().ordinal() + 1;
+                shape[p] = o.shape().ordinal() + 1;
+            }
+        }
+        List<Character> chars = BitmapFont.characters();
+        for (SceneObject o : scene.objects()) {
+            if (o.hasGlyph()) {
+                int gx = Math.min(size - 1, o.glyphX() + 5);
+                int gy = Math.min(size - 1, o.glyphY() + 7);
+                int p = Math.min(grid - 1, gy / cell) * grid + Math.min(grid - 1, gx / cell);
+                glyph[p] = chars.indexOf(o.glyph()) + 1;
+            }
+        }
+        return new int[][] {colour, shape, glyph};
+    }
+}

@@ -1,0 +1,155 @@
+package io.tokensieve.train;
+
+import io.tokensieve.core.config.LlavaConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The model card ({@code README.md} in the model folder): configuration, data and seeds, steps and wall time,
+ * and the measured test-split scores per track, unpruned and with random pruning at 11% and 33%, with each
+ * target marked met or not.
+ */
+public final class ModelCard {
+    private ModelCard() {}
+
+    /** What the card needs to know about the training run. */
+    public record Training(TrainSettings settings, int steps, double wallMinutes, List<String> lossLog, String machine) {}
+
+    public static void write(Path modelDir, Training t, Map<String, Object> results) throws IOException {
+        LlavaConfig c = LlavaConfig.load(modelDir);
+        TrainSettings s = t.settings();
+        StringBuilder b = new StringBuilder();
+        b.append("# sieve-tiny\n\n");
+        b.append("The embedded default model of TokenSieve: a small LLaVA-architecture vision-language model trained from "
+                + "scratch on ShapesBench by `sieve train`, saved in HF LLaVA format (`config.json`, `model.safetensors`, "
+                + "`tokenizer.json`, `preprocessor_config.json`), so the runtime loads it like any LLaVA checkpoint. It exists "
+                + "so that every pruner can be tried offline on a real model with real attention; it knows nothing but "
+                + "ShapesBench.\n\n");
+        b.append("## Configuration\n\n| part | value |\n|---|---|\n");
+        b.append(row("vision tower", String.format(Locale.ROOT, "CLIP-style ViT, %d px images, patch %d -> %d visual tokens "
+                        + "(%dx%d), width %d, %d layers, %d heads, features from layer %s (CLS dropped)", c.vision().imageSize(),
+                c.vision().patchSize(), c.tokensPerImage(), c.vision().gridSize(), c.vision().gridSize(), c.vision().hiddenSize(),
+                c.vision().numHiddenLayers(), c.vision().numAttentionHeads(), c.visionFeatureLayers())));
+        b.append(row("projector", "linear - GELU - linear (" + c.projectorInputSize() + " -> " + c.text().hiddenSize() + ")"));
+        b.append(row("language model", String.format(Locale.ROOT, "LLaMA-style decoder, width %d, %d layers, %d query heads / %d "
+                        + "key-value heads, SwiGLU FFN %d, RoPE theta %.0f, vocabulary %d (word level)", c.text().hiddenSize(),
+                c.text().numHiddenLayers(), c.text().numAttentionHeads(), c.text().numKeyValueHeads(),
+                c.text().intermediateSize(), c.text().ropeTheta(), c.text().vocabSize())));
+        b.append(row("extras", "LISA-style `[SEG]` mask head (token " + c.extras().segTokenIndex() + "; the [SEG] hidden state "
+                + "against the patch features and " + c.extras().segCell() + "-pixel cells of the full image, "
+                + c.vision().imageSize() / c.extras().segCell() + "x" + c.vision().imageSize() / c.extras().segCell()
+                + " mask); LLaVA-3D-style 3D position embedding of each patch's xyz, added to multi-view vision features"));
+        b.append(row("prompt", "LLaVA-1.5 template `USER: <image>\\n{question} ASSISTANT:`"));
+        b.append('\n');
+        b.append("## Training\n\n| item | value |\n|---|---|\n");
+        b.append(row("data", "ShapesBench generated on the fly (no example repeats), tracks and weights " + s.earlyMixture()
+                + " for the first " + Math.round(100 * s.earlyFraction()) + "% of the steps, then " + s.mixture()
+                + "; in-context episodes with " + s.shots() + " demos, 3D scenes with " + s.views() + " views"));
+        b.append(row("seeds", "training data seed " + s.dataSeed() + " (ShapesBench seeds 1000 and up are training data), "
+                + "initialisation seed " + s.initSeed() + "; test split seed " + FinalEvaluation.TEST_SEED));
+        b.append(row("optimisation", String.format(Locale.ROOT, "AdamW (0.9, 0.98), batch %d, peak LR %.1e with %d warm-up steps "
+                        + "then cosine to %.0f%%, weight decay %.2f, gradient clip %.1f, mask loss weight %.1f (BCE + Dice)",
+                s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
+                s.segWeight())));
+        b.append(row("steps", t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
+                ? " (stopped by the " + String.format(Locale.ROOT, "%.0f", s.maxMinutes()) + "-minute budget)" : "")));
+        b.append(row("wall time", String.format(Locale.ROOT, "%.1f minutes of training on %s", t.wallMinutes(), t.machine())));
+        if (!t.lossLog().isEmpty()) {
+            b.append(row("last logged losses", t.lossLog().get(t.lossLog().size() - 1)));
+        }
+        b.append(row("reproduce", "`./sieve train --preset sieve-tiny --out DIR` (add `--resume` after an interruption)"));
+        b.append('\n');
+
+        b.append("## Test-split scores (ShapesBench seed " + FinalEvaluation.TEST_SEED + ", greedy)\n\n");
+        b.append("Measured by `sieve train` after training (re-run with `sieve train --eval-only --out DIR`), through the "
+                + "benchmark loaders, the runtime and the official scorers. `random` keeps a seeded random subset of the "
+                + "visual tokens of each image before the LLM.\n\n");
+        b.append("| track | metric | n | unpruned | random 33% | random 11% |\n|---|---|---|---|---|---|\n");
+        for (String f : List.of("vqav2", "pope", "reasonseg", "icl", "scanqa")) {
+            if (!results.containsKey(f)) {
+                continue;
+            }
+            b.append("| ").append(f).append(" | ").append(metric(results, f)).append(" | ")
+                    .append(fmt0(FinalEvaluation.value(results, f, "none", "n"))).append(" | ")
+                    .append(fmt(FinalEvaluation.value(results, f, "none", "headline"))).append(" | ")
+                    .append(fmt(FinalEvaluation.value(results, f, "random:keep=0.33", "headline"))).append(" | ")
+                    .append(fmt(FinalEvaluation.value(results, f, "random:keep=0.11", "headline"))).append(" |\n");
+        }
+        b.append('\n');
+        Map<String, Double> families = families(results);
+        if (!families.isEmpty()) {
+            b.append("VQA accuracy per question family (unpruned): ");
+            families.forEach((k, v) -> b.append(k).append(" ").append(fmt(v)).append(", "));
+            b.setLength(b.length() - 2);
+            b.append(".\n\n");
+        }
+
+        b.append("## Targets\n\n| target | measured | met |\n|---|---|---|\n");
+        double vqa = FinalEvaluation.value(results, "vqav2", "none", "headline");
+        target(b, "VQA overall >= 90", vqa, vqa >= 90);
+        double minFamily = families.entrySet().stream().filter(e -> !e.getKey().equals("reading"))
+                .mapToDouble(Map.Entry::getValue).min().orElse(Double.NaN);
+        target(b, "every VQA question family >= 75 (reading apart)", minFamily, minFamily >= 75);
+        double reading = families.getOrDefault("reading", Double.NaN);
+        target(b, "VQA reading >= 70", reading, reading >= 70);
+        double f1 = FinalEvaluation.value(results, "pope", "none", "headline");
+        target(b, "POPE F1 >= 90", f1, f1 >= 90);
+        double giou = FinalEvaluation.value(results, "reasonseg", "none", "headline");
+        target(b, "segmentation gIoU >= 60", giou, giou >= 60);
+        double icl = FinalEvaluation.value(results, "icl", "none", "headline");
+        target(b, "in-context accuracy >= 70", icl, icl >= 70);
+        double threeD = FinalEvaluation.value(results, "scanqa", "none", "headline");
+        target(b, "3D EM@1 >= 70", threeD, threeD >= 70);
+        double drop = vqa - FinalEvaluation.value(results, "vqav2", "random:keep=0.11", "headline");
+        target(b, "random at 11% loses >= 10 VQA points", drop, drop >= 10);
+        b.append('\n');
+        Files.writeString(modelDir.resolve("README.md"), b.toString());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Double> families(Map<String, Object> results) {
+        Map<String, Double> out = new java.util.TreeMap<>();
+        Object v = results.get("vqav2");
+        if (v instanceof Map<?, ?> m && m.get("none") instanceof Map<?, ?> none
+                && none.get("metrics") instanceof Map<?, ?> metrics
+                && metrics.get("per_question_type") instanceof Map<?, ?> per) {
+            ((Map<String, Object>) per).forEach((k, x) -> {
+                if (x instanceof Number n) {
+                    out.put(k, n.doubleValue());
+                }
+            });
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String metric(Map<String, Object> results, String f) {
+        Object t = results.get(f);
+        if (t instanceof Map<?, ?> m && m.get("none") instanceof Map<?, ?> none) {
+            return String.valueOf(none.get("headline_metric"));
+        }
+        return "-";
+    }
+
+    private static void target(StringBuilder b, String what, double value, boolean met) {
+        b.append("| ").append(what).append(" | ").append(fmt(value)).append(" | ")
+                .append(Double.isNaN(value) ? "not measured" : met ? "yes" : "no").append(" |\n");
+    }
+
+    private static String row(String k, String v) {
+        return "| " + k + " | " + v + " |\n";
+    }
+
+    private static String fmt(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f", v) : "-";
+    }
+
+    private static String fmt0(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.0f", v) : "-";
+    }
+}

@@ -1,0 +1,69 @@
+package io.tokensieve.cli;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.datasets.shapes.ShapesBench;
+import io.tokensieve.datasets.shapes.ShapesWriter;
+import io.tokensieve.datasets.shapes.Track;
+import io.tokensieve.eval.run.EvalRunner;
+import io.tokensieve.eval.run.RunSettings;
+import io.tokensieve.train.FinalEvaluation;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The committed model still scores what its model card says: a small fixed slice of each track (the first
+ * samples of the card's test split, seed 11) through loaders, runtime and scorers must not fall well below
+ * the card's unpruned scores (three binomial standard errors of the slice, at least 10 points).
+ */
+class BundledModelTest {
+    static final Path MODEL = Path.of("..", "models", "sieve-tiny");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void fixedSlicesScoreNearTheModelCard() throws Exception {
+        assertTrue(Files.isRegularFile(MODEL.resolve("model.safetensors")), "the bundled model is missing at " + MODEL);
+        JsonNode card = new ObjectMapper().readTree(MODEL.resolve(FinalEvaluation.RESULTS).toFile());
+        Map<Track, Integer> slice = new LinkedHashMap<>();
+        slice.put(Track.VQA, 60);
+        slice.put(Track.POPE, 30);
+        slice.put(Track.SEG, 20);
+        slice.put(Track.ICL, 20);
+        slice.put(Track.THREE_D, 20);
+        StringBuilder report = new StringBuilder();
+        boolean ok = true;
+        try (VlmModel m = VlmModel.load(MODEL, Device.cpu())) {
+            for (var e : slice.entrySet()) {
+                String format = FinalEvaluation.format(e.getKey());
+                Path data = tmp.resolve(format);
+                ShapesWriter.write(new ShapesWriter.Options(e.getKey(), e.getValue(), FinalEvaluation.TEST_SEED, data, null,
+                        ShapesBench.DEFAULT_VIEWS, ShapesBench.DEFAULT_SHOTS));
+                Map<String, Object> summary = new EvalRunner(m, new RunSettings(format + ":" + data, null, 0,
+                        tmp.resolve("out-" + format), false, "official", 8, 0), s -> { }).run();
+                Map<String, Object> metrics = (Map<String, Object>) summary.get("metrics");
+                double got = FinalEvaluation.headlineOf(metrics);
+                double want = card.get(format).get("none").get("headline").asDouble();
+                int n = ((Number) summary.get("n")).intValue();
+                double p = Math.max(0.05, Math.min(0.95, want / 100));
+                double tolerance = Math.max(10, 300 * Math.sqrt(p * (1 - p) / n));
+                boolean pass = got >= want - tolerance;
+                ok &= pass;
+                report.append(String.format("%s: %.1f on %d samples, card %.1f, tolerance %.1f%s%n", format, got, n, want,
+                        tolerance, pass ? "" : "  <-- too low"));
+            }
+        }
+        assertTrue(ok, report.toString());
+    }
+}
