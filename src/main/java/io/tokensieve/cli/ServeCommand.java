@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.net.BindException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -66,7 +68,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Errors.UserException(e.getMessage());
         }
-        try (VlmModel m = model.load(); SieveServer server = SieveServer.start(m, config)) {
+        try (VlmModel m = model.load(); SieveServer server = start(m, config)) {
             Thread hook = new Thread(() -> {
                 int active = server.activeRequests();
                 System.err.println("sieve serve: shutting down" + (active > 0 ? ", finishing " + active
@@ -81,5 +83,13 @@ final class ServeCommand implements Callable<Integer> {
             server.awaitStopped();
         }
         return 0;
+    }
+
+    private SieveServer start(VlmModel m, ServeConfig config) throws IOException {
+        try {
+            return SieveServer.start(m, config);
+        } catch (BindException e) {
+            throw new Errors.UserException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
+        }
     }
 }

@@ -3,6 +3,11 @@ package io.tokensieve.serve;
 /**
  * A request the server refuses, with the HTTP status and the OpenAI-style error it answers:
  * {@code {"error": {"message", "type", "code"}}}. The message names the input and what is wrong with it.
+ *
+ * <pre>{@code
+ * throw ApiException.invalid("missing_field", "missing required field messages");   // 400
+ * throw new ApiException(429, "rate_limit_error", "too_many_requests", "server is busy; retry later");
+ * }</pre>
  */
 public final class ApiException extends RuntimeException {
     private final int status;

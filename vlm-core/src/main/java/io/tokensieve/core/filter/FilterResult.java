@@ -9,6 +9,14 @@ import java.util.List;
  * What a {@link VisualTokenFilter} decided for one request. Plain Java arrays only: nothing in it holds
  * native memory, so it outlives the call freely.
  *
+ * <pre>{@code
+ * FilterResult r = filter.filter(input);
+ * int[] keptOfImage1 = r.keptPerImage().get(1);          // local indices 0..N_1-1
+ * for (FilterResult.Merged m : r.merged()) {
+ *     float[] row = m.embedding();                        // use instead of the embedding of token m.index()
+ * }
+ * }</pre>
+ *
  * @param pruner the pruner spec
  * @param visualTokens visual tokens of the request (all images)
  * @param kept kept original indices over all images (image 0's tokens first), ascending

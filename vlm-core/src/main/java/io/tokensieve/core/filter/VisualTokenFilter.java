@@ -254,10 +254,6 @@ public final class VisualTokenFilter {
             throw new IllegalArgumentException("features were given for " + withFeatures + " of " + images.size()
                     + " images; give them for every image or for none");
         }
-        if (withFeatures > 0 && modelProjector && featureWidth != model.config().projectorInputSize()) {
-            throw new IllegalArgumentException("features are " + featureWidth + " wide but the model's projector takes "
-                    + model.config().projectorInputSize());
-        }
         long[] textIds = null;
         if (input.textEmbeddings() != null && input.question() != null) {
             throw new IllegalArgumentException("give either text embeddings or a question, not both");
@@ -407,6 +403,11 @@ public final class VisualTokenFilter {
                 throw new PruneException(who + "the projector (missing input: a projector; build the filter with "
                         + "optProjector(...) or optModel(...))");
             }
+        }
+        boolean projects = st.needs(Need.PROJECTOR) || st.hook().kind() == HookPoint.Kind.VISION;
+        if (projects && in.hasFeatures() && modelProjector && in.featureWidth() != model.config().projectorInputSize()) {
+            throw new IllegalArgumentException("features are " + in.featureWidth() + " wide but the model's projector "
+                    + "takes " + model.config().projectorInputSize());
         }
         if (st.needs(Need.TEXT_EMBEDDINGS) && in.input().textEmbeddings() == null && in.textIds() == null) {
             throw new PruneException(who + "the text (missing input: text_embeddings [Tt, D], or a question with a model)");
