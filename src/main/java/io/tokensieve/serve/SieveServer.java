@@ -351,8 +351,9 @@ public final class SieveServer implements AutoCloseable {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-            throw ApiException.invalid("invalid_json", "request body is not valid JSON" + where + ": "
-                    + e.getOriginalMessage());
+            String why = e.getOriginalMessage().replaceAll("\\s*\\(start marker at \\[Source:[^\\]]*\\][^)]*\\)", "")
+                    .replaceAll("\\s*\\[Source:[^\\]]*\\]", "").replaceAll("\\s+", " ").strip();
+            throw ApiException.invalid("invalid_json", "request body is not valid JSON" + where + ": " + why);
         }
     }
 

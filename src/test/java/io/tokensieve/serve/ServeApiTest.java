@@ -278,7 +278,8 @@ class ServeApiTest {
         List<Bad> b = new ArrayList<>();
         String c = SieveServer.CHAT;
         String p = SieveServer.PRUNE;
-        b.add(new Bad("invalid json", "POST", c, "{", 400, "invalid_json", "not valid JSON"));
+        b.add(new Bad("invalid json", "POST", c, "{", 400, "invalid_json", "not valid JSON at line 1, column 2: "
+                + "Unexpected end-of-input"));
         b.add(new Bad("empty body", "POST", c, "", 400, "invalid_json", "empty"));
         b.add(new Bad("array body", "POST", c, "[]", 400, "invalid_type", "request body must be an object"));
         b.add(new Bad("no messages", "POST", c, "{}", 400, "missing_field", "messages"));
@@ -399,6 +400,10 @@ class ServeApiTest {
             } else if (!err.get("code").asText().equals(bad.code()) || !err.get("message").asText().contains(bad.fragment())) {
                 failures.add(bad.what() + ": expected code " + bad.code() + " and '" + bad.fragment() + "', got "
                         + abbreviate(err.toString()));
+            }
+            if (err != null && err.has("message") && (err.get("message").asText().contains("\n")
+                    || err.get("message").asText().contains("[Source"))) {
+                failures.add(bad.what() + ": the message is not one clean line: " + err.get("message").asText());
             }
             if (bad.status() == 405 && r.headers().firstValue("Allow").isEmpty()) {
                 failures.add(bad.what() + ": 405 without Allow");
