@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             SweepCommand.class,
             BenchCommand.class,
             DebugCommand.class,
+            ServeCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

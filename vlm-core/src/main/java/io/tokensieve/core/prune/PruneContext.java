@@ -46,6 +46,16 @@ public interface PruneContext {
     /** A generator seeded from {@link #seed()} and the step's hook, the same for every sample position. */
     Random random();
 
+    /**
+     * The generator every context hands out for step {@code stepIndex} at {@code hook} of a request seeded
+     * with {@code seed}, so the runtime and the filter ({@code io.tokensieve.core.filter}) draw the same
+     * numbers for the same step.
+     */
+    static Random stepRandom(long seed, HookPoint hook, int stepIndex) {
+        long h = seed * 1_000_003L + (hook.isLayer() ? hook.layer() + 3 : hook.kind().ordinal()) * 7919L + stepIndex;
+        return new Random(h);
+    }
+
     /** The sequence entering the step's layer (for VISION and PROJECTED steps: the planned prompt). */
     SequenceLayout sequence();
 

@@ -107,9 +107,7 @@ final class StepContext implements PruneContext {
 
     @Override
     public Random random() {
-        long h = seed() * 1_000_003L + (step.hook().isLayer() ? step.hook().layer() + 3 : step.hook().kind().ordinal())
-                * 7919L + stepIndex;
-        return new Random(h);
+        return PruneContext.stepRandom(seed(), step.hook(), stepIndex);
     }
 
     @Override
