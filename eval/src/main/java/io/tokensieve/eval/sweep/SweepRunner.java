@@ -102,8 +102,17 @@ public final class SweepRunner {
             }
             try {
                 JsonNode saved = JSON.readTree(specFile.toFile());
-                if (!saved.equals(JSON.valueToTree(specMap))) {
-                    throw new EvalException(out + ": --resume with a different sweep spec than the one that started it");
+                // compare as parsed text on both sides (a long seed and the int read back are the same value)
+                JsonNode now = JSON.readTree(JSON.writeValueAsString(specMap));
+                if (!saved.equals(now)) {
+                    List<String> differ = new ArrayList<>();
+                    now.fieldNames().forEachRemaining(k -> {
+                        if (!now.get(k).equals(saved.get(k))) {
+                            differ.add(k + " (was " + saved.get(k) + ", now " + now.get(k) + ")");
+                        }
+                    });
+                    throw new EvalException(out + ": --resume with a different sweep spec than the one that started it: "
+                            + String.join(", ", differ));
                 }
             } catch (IOException e) {
                 throw new EvalException(specFile + ": cannot read (" + e.getMessage() + ")");
