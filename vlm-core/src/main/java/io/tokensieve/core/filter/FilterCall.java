@@ -52,30 +52,6 @@ final class FilterCall {
 
     /** The layer-0 sequence implied by a live set: live visual tokens and every text token, in prompt order. */
     SequenceLayout layout(int[] live) {
-        boolean[] keep = new boolean[visualTotal];
-        for (int v : live) {
-            keep[v] = true;
-        }
-        int n = 0;
-        for (int slot = 0; slot < prompt.size(); slot++) {
-            if (!prompt.isVisual(slot) || keep[prompt.visualIndex(slot)]) {
-                n++;
-            }
-        }
-        int[] si = new int[n];
-        int[] vis = new int[n];
-        long[] tok = new long[n];
-        long[] pos = new long[n];
-        int j = 0;
-        for (int slot = 0; slot < prompt.size(); slot++) {
-            if (!prompt.isVisual(slot) || keep[prompt.visualIndex(slot)]) {
-                si[j] = prompt.seqIndex(slot);
-                vis[j] = prompt.visualIndex(slot);
-                tok[j] = prompt.tokenId(slot);
-                pos[j] = positions == PositionPolicy.KEEP ? prompt.position(slot) : j;
-                j++;
-            }
-        }
-        return new SequenceLayout(si, vis, tok, pos, visualTotal);
+        return prompt.keeping(live, positions);
     }
 }

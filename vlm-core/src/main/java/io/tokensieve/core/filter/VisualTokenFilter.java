@@ -582,28 +582,7 @@ public final class VisualTokenFilter {
     /** The checks the runtime applies to a decision; returns the kept indices. */
     private int[] validate(FilterCall call, PruneStep step, PruneDecision d, int[] live, boolean last) {
         String where = "pruner " + pruner.id() + " step " + step.name() + " at " + step.hook();
-        int[] kept = d.kept();
-        Set<Integer> liveSet = new HashSet<>();
-        for (int v : live) {
-            liveSet.add(v);
-        }
-        for (int i = 0; i < kept.length; i++) {
-            if (kept[i] < 0 || kept[i] >= call.visualTotal) {
-                throw new PruneException(where + ": kept index " + kept[i] + " is outside 0.." + (call.visualTotal - 1));
-            }
-            if (i > 0 && kept[i] <= kept[i - 1]) {
-                throw new PruneException(where + ": kept indices must be strictly ascending (" + kept[i - 1] + " then "
-                        + kept[i] + ")");
-            }
-            if (!step.reactivates() && !liveSet.contains(kept[i])) {
-                throw new PruneException(where + ": kept token " + kept[i] + " was dropped earlier; a step that brings "
-                        + "tokens back must declare reactivation");
-            }
-        }
-        if (d.scores() != null && d.scores().length != call.visualTotal) {
-            throw new PruneException(where + ": scores have length " + d.scores().length + ", expected "
-                    + call.visualTotal);
-        }
+        int[] kept = d.validate(where, live, call.visualTotal, step.reactivates());
         if (last) {
             checkBudget(call, kept, where);
         }

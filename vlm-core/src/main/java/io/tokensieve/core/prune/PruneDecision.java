@@ -45,6 +45,35 @@ public final class PruneDecision {
         return new PruneDecision(kept, scores, indices.clone(), rows);
     }
 
+    /**
+     * The checks every applier makes (runtime and filter alike): kept indices strictly ascending and in
+     * {@code 0..visualTotal-1}, only live tokens unless the step declares reactivation, scores one per visual
+     * token. Throws a {@link PruneException} starting with {@code where}; returns the kept indices.
+     */
+    public int[] validate(String where, int[] live, int visualTotal, boolean reactivates) {
+        java.util.Set<Integer> liveSet = new java.util.HashSet<>();
+        for (int v : live) {
+            liveSet.add(v);
+        }
+        for (int i = 0; i < kept.length; i++) {
+            if (kept[i] < 0 || kept[i] >= visualTotal) {
+                throw new PruneException(where + ": kept index " + kept[i] + " is outside 0.." + (visualTotal - 1));
+            }
+            if (i > 0 && kept[i] <= kept[i - 1]) {
+                throw new PruneException(where + ": kept indices must be strictly ascending (" + kept[i - 1] + " then "
+                        + kept[i] + ")");
+            }
+            if (!reactivates && !liveSet.contains(kept[i])) {
+                throw new PruneException(where + ": kept token " + kept[i] + " was dropped earlier; a step that brings "
+                        + "tokens back must declare reactivation");
+            }
+        }
+        if (scores != null && scores.length != visualTotal) {
+            throw new PruneException(where + ": scores have length " + scores.length + ", expected " + visualTotal);
+        }
+        return kept;
+    }
+
     public int[] kept() {
         return kept.clone();
     }

@@ -25,6 +25,38 @@ public final class SequenceLayout {
         this.visualTotal = visualTotal;
     }
 
+    /**
+     * This (prompt) layout restricted to the live visual tokens {@code liveVisual} and every text token, in
+     * prompt order; positions are the prompt's ({@link PositionPolicy#KEEP}) or renumbered 0..n-1.
+     */
+    public SequenceLayout keeping(int[] liveVisual, PositionPolicy policy) {
+        boolean[] keep = new boolean[visualTotal];
+        for (int v : liveVisual) {
+            keep[v] = true;
+        }
+        int n = 0;
+        for (int slot = 0; slot < size(); slot++) {
+            if (!isVisual(slot) || keep[visualIndex(slot)]) {
+                n++;
+            }
+        }
+        int[] si = new int[n];
+        int[] vis = new int[n];
+        long[] tok = new long[n];
+        long[] pos = new long[n];
+        int j = 0;
+        for (int slot = 0; slot < size(); slot++) {
+            if (!isVisual(slot) || keep[visualIndex(slot)]) {
+                si[j] = seqIndex[slot];
+                vis[j] = visual[slot];
+                tok[j] = tokenId[slot];
+                pos[j] = policy == PositionPolicy.KEEP ? position[slot] : j;
+                j++;
+            }
+        }
+        return new SequenceLayout(si, vis, tok, pos, visualTotal);
+    }
+
     public int size() {
         return seqIndex.length;
     }

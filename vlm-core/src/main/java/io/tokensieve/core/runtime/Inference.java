@@ -516,32 +516,7 @@ final class Inference {
     }
 
     private SequenceLayout layoutOf(SampleState s, int[] liveVisual, PositionPolicy policy) {
-        SequenceLayout p = s.prompt;
-        boolean[] keep = new boolean[s.visualTotal];
-        for (int v : liveVisual) {
-            keep[v] = true;
-        }
-        int n = 0;
-        for (int slot = 0; slot < p.size(); slot++) {
-            if (!p.isVisual(slot) || keep[p.visualIndex(slot)]) {
-                n++;
-            }
-        }
-        int[] si = new int[n];
-        int[] vis = new int[n];
-        long[] tok = new long[n];
-        long[] pos = new long[n];
-        int j = 0;
-        for (int slot = 0; slot < p.size(); slot++) {
-            if (!p.isVisual(slot) || keep[p.visualIndex(slot)]) {
-                si[j] = p.seqIndex(slot);
-                vis[j] = p.visualIndex(slot);
-                tok[j] = p.tokenId(slot);
-                pos[j] = policy == PositionPolicy.KEEP ? p.position(slot) : j;
-                j++;
-            }
-        }
-        return new SequenceLayout(si, vis, tok, pos, s.visualTotal);
+        return s.prompt.keeping(liveVisual, policy);
     }
 
     private PositionPolicy positionPolicy(SampleState s) {
@@ -684,27 +659,7 @@ final class Inference {
     /** Checks a decision; returns the kept indices. */
     private int[] validate(SampleState s, PruneStep step, PruneDecision d, int[] live) {
         String where = "pruner " + s.prunerLabel() + " step " + step.name() + " at " + step.hook();
-        int[] kept = d.kept();
-        Set<Integer> liveSet = new HashSet<>();
-        for (int v : live) {
-            liveSet.add(v);
-        }
-        for (int i = 0; i < kept.length; i++) {
-            if (kept[i] < 0 || kept[i] >= s.visualTotal) {
-                throw new PruneException(where + ": kept index " + kept[i] + " is outside 0.." + (s.visualTotal - 1));
-            }
-            if (i > 0 && kept[i] <= kept[i - 1]) {
-                throw new PruneException(where + ": kept indices must be strictly ascending (" + kept[i - 1] + " then "
-                        + kept[i] + ")");
-            }
-            if (!step.reactivates() && !liveSet.contains(kept[i])) {
-                throw new PruneException(where + ": kept token " + kept[i] + " was dropped earlier; a step that brings "
-                        + "tokens back must declare reactivation");
-            }
-        }
-        if (d.scores() != null && d.scores().length != s.visualTotal) {
-            throw new PruneException(where + ": scores have length " + d.scores().length + ", expected " + s.visualTotal);
-        }
+        int[] kept = d.validate(where, live, s.visualTotal, step.reactivates());
         int total = s.budget.total();
         if (s.pruner.convention() == BudgetConvention.ENTERING_LLM && !step.hook().isLayer()
                 && s.nextStep == lastPreLlmStep(s) && kept.length != Math.min(total, s.visualTotal)) {
