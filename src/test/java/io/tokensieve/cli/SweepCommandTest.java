@@ -135,4 +135,21 @@ class SweepCommandTest {
                 SweepCommand.splitSpecs("fastv:layer=3,score=mean,zoo,dart:layer=1"));
         assertTrue(new File(spec.toString()).exists());
     }
+
+    @Test
+    void aBudgetAPrunerRefusesDropsThatPointOnly() throws Exception {
+        Path data = tmp.resolve("icl");
+        Cli.run("shapes", "--track", "icl", "--n", "1", "--seed", "11", "--out", data.toString());
+        Path out = tmp.resolve("refused");
+        // two visual tokens per layer on average over three images: SparseVLM's recycled tokens alone need more
+        Cli.Result r = Cli.run("sweep", "--model", TestModels.tinyCheckpoint().toString(), "--dataset", "icl:" + data,
+                "--pruners", "sparsevlm:scope=request,divprune", "--budgets", "2", "--no-baselines", "--limit", "1",
+                "--max-new-tokens", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("point dropped") && r.err().contains("cannot be reached"), r.err());
+        JsonNode refused = JSON.readTree(out.resolve(SweepRunner.REFUSED).toFile());
+        assertEquals(1, refused.size(), refused.toString());
+        String md = Files.readString(out.resolve(SweepSummary.MARKDOWN));
+        assertTrue(md.contains("| divprune |") && md.contains("Points dropped") && !md.contains("| sparsevlm"), md);
+    }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tokensieve.core.image.ImageException;
 import io.tokensieve.core.prune.ConfiguredPruner;
+import io.tokensieve.core.prune.PruneException;
 import io.tokensieve.core.prune.ModelShape;
 import io.tokensieve.core.prune.PrunerRegistry;
 import io.tokensieve.core.runtime.GenerationConfig;
@@ -53,6 +54,8 @@ import java.util.function.Consumer;
 public final class SweepRunner {
     public static final String RECORDS = "records.jsonl";
     public static final String SPEC = "spec.json";
+    /** Points dropped because their pruner refused the budget on this model: point key -> reason. */
+    public static final String REFUSED = "refused_points.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final VlmModel model;
@@ -144,6 +147,7 @@ public final class SweepRunner {
         SampleInference inference = new SampleInference(model, null, gen);
         Progress progress = Progress.onStderr("sweep", total, done.size());
         long finished = done.size();
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
         try (BufferedWriter w = Files.newBufferedWriter(recordsFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND)) {
             for (var e : samples.entrySet()) {
@@ -177,7 +181,20 @@ public final class SweepRunner {
                             log.accept("skipped: " + msg);
                             break;
                         }
-                        SampleInference.Outcome o = inference.run(prepared, p.isReference() ? null : pruners.get(p.spec()));
+                        if (refused.containsKey(p.key())) {
+                            finished++;
+                            continue;
+                        }
+                        SampleInference.Outcome o;
+                        try {
+                            o = inference.run(prepared, p.isReference() ? null : pruners.get(p.spec()));
+                        } catch (PruneException ex) {
+                            // a budget this pruner cannot meet on this model: drop the point, keep the sweep
+                            refused.put(p.key(), dataset + ": " + p.spec() + " on " + s.id() + ": " + ex.getMessage());
+                            log.accept("point dropped: " + refused.get(p.key()));
+                            finished++;
+                            continue;
+                        }
                         Tally single = scorer.newTally();
                         double score = single.add(s, o.prediction());
                         String mask = null;
@@ -203,6 +220,7 @@ public final class SweepRunner {
             throw new UncheckedIOException(recordsFile + ": cannot write", ex);
         }
         progress.finish(null);
+        writeJson(out.resolve(REFUSED), refused);
         return SweepSummary.rebuild(out, spec, samples, shape);
     }
 

@@ -104,6 +104,19 @@ public final class SweepSummary {
             md.append(table(dataset, dsRows));
             plots(out, dataset, dsRows);
         }
+        Path refusedFile = out.resolve(SweepRunner.REFUSED);
+        if (Files.isRegularFile(refusedFile)) {
+            try {
+                JsonNode refused = new com.fasterxml.jackson.databind.ObjectMapper().readTree(refusedFile.toFile());
+                if (refused.size() > 0) {
+                    md.append("Points dropped because the pruner refused the budget on this model:\n\n");
+                    refused.fields().forEachRemaining(f -> md.append("- ").append(f.getValue().asText()).append('\n'));
+                    md.append('\n');
+                }
+            } catch (java.io.IOException ex) {
+                throw new java.io.UncheckedIOException(refusedFile + ": cannot read", ex);
+            }
+        }
         write(out.resolve(MARKDOWN), md.toString());
         write(out.resolve(CSV), csv(rows));
         Map<String, Object> json = new LinkedHashMap<>();
