@@ -61,20 +61,10 @@ final class BenchCommand implements Callable<Integer> {
         return m;
     }
 
-    static String format(Track t) {
-        return switch (t) {
-            case VQA -> "vqav2";
-            case POPE -> "pope";
-            case SEG -> "reasonseg";
-            case ICL -> "icl";
-            case THREE_D -> "scanqa";
-        };
-    }
-
     /** The bench's sweep: which pruner runs on which track. */
     static SweepSpec spec(String name, Path modelDir, Map<Track, Path> data, List<String> budgets) {
         List<String> datasets = new ArrayList<>();
-        data.forEach((t, p) -> datasets.add(format(t) + ":" + p));
+        data.forEach((t, p) -> datasets.add(t.format() + ":" + p));
         Map<String, List<String>> tracks = new LinkedHashMap<>();
         List<String> pruners = new ArrayList<>();
         for (PrunerProvider p : PrunerRegistry.defaultRegistry().providers()) {

@@ -44,16 +44,6 @@ public final class FinalEvaluation {
         return m;
     }
 
-    public static String format(Track t) {
-        return switch (t) {
-            case VQA -> "vqav2";
-            case POPE -> "pope";
-            case SEG -> "reasonseg";
-            case ICL -> "icl";
-            case THREE_D -> "scanqa";
-        };
-    }
-
     /** Runs everything and writes the results file; returns the results map. */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> run(Path modelDir, Path workDir, Map<Track, Integer> sizes, PrintStream log)
@@ -68,7 +58,7 @@ public final class FinalEvaluation {
                     ShapesWriter.write(new ShapesWriter.Options(t, e.getValue(), TEST_SEED, data, null,
                             ShapesBench.DEFAULT_VIEWS, ShapesBench.DEFAULT_SHOTS));
                 }
-                String dataset = format(t) + ":" + data;
+                String dataset = t.format() + ":" + data;
                 Map<String, Object> track = new LinkedHashMap<>();
                 for (String pruner : RUNS) {
                     Path out = workDir.resolve("eval").resolve(t.name().toLowerCase(Locale.ROOT))
@@ -86,10 +76,10 @@ public final class FinalEvaluation {
                     r.put("averages", summary.get("averages"));
                     r.put("seconds", (System.nanoTime() - t0) / 1e9);
                     track.put(pruner, r);
-                    log.printf("final eval %s %s: %s = %.2f (n = %s)%n", format(t), pruner, metrics.get("headline"),
+                    log.printf("final eval %s %s: %s = %.2f (n = %s)%n", t.format(), pruner, metrics.get("headline"),
                             headlineOf(metrics), summary.get("n"));
                 }
-                results.put(format(t), track);
+                results.put(t.format(), track);
             }
         }
         JSON.writeValue(modelDir.resolve(RESULTS).toFile(), results);

@@ -46,7 +46,7 @@ class BundledModelTest {
         boolean ok = true;
         try (VlmModel m = VlmModel.load(MODEL, Device.cpu())) {
             for (var e : slice.entrySet()) {
-                String format = FinalEvaluation.format(e.getKey());
+                String format = e.getKey().format();
                 Path data = tmp.resolve(format);
                 ShapesWriter.write(new ShapesWriter.Options(e.getKey(), e.getValue(), FinalEvaluation.TEST_SEED, data, null,
                         ShapesBench.DEFAULT_VIEWS, ShapesBench.DEFAULT_SHOTS));
