@@ -4,14 +4,10 @@ import io.tokensieve.core.prune.BudgetConvention;
 import io.tokensieve.core.prune.ImageSpan;
 import io.tokensieve.core.prune.ModelShape;
 import io.tokensieve.core.prune.ParamSpec;
-import io.tokensieve.core.prune.PositionPolicy;
 import io.tokensieve.core.prune.PruneContext;
-import io.tokensieve.core.prune.PruneDecision;
-import io.tokensieve.core.prune.PruneStep;
 import io.tokensieve.core.prune.Pruner;
 import io.tokensieve.core.prune.PrunerParams;
 import io.tokensieve.core.prune.PrunerProvider;
-import io.tokensieve.core.prune.ResolvedBudget;
 import io.tokensieve.pruners.analysis.ScheduleFile;
 
 import java.nio.file.Path;
@@ -116,32 +112,7 @@ public final class AdaToken3dPruner implements PrunerProvider {
         }
         boolean all = params.getEnum("spatial").equals("all");
         StageGate gate = new StageGate(ID, b, fromLayers, ratios, images -> gated(images, all));
-        return new Pruner() {
-            @Override
-            public List<PruneStep> schedule(ModelShape model, List<ImageSpan> images) {
-                return gate.schedule(model);
-            }
-
-            @Override
-            public PruneDecision decide(PruneContext ctx) {
-                return gate.decide(ctx);
-            }
-
-            @Override
-            public BudgetConvention budgetConvention() {
-                return BudgetConvention.LAYER_AVERAGE;
-            }
-
-            @Override
-            public PositionPolicy defaultPositionPolicy() {
-                return PositionPolicy.RENUMBER;
-            }
-
-            @Override
-            public int[] plannedCounts(ModelShape model, List<ImageSpan> images, ResolvedBudget budget) {
-                return gate.plan(model, images, budget).perLayer();
-            }
-        };
+        return gate.pruner();
     }
 
     /** Which images hold spatial tokens: the multi-view ones, or every image when there are none (or with all). */

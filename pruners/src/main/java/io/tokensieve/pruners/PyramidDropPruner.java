@@ -1,17 +1,12 @@
 package io.tokensieve.pruners;
 
 import io.tokensieve.core.prune.BudgetConvention;
-import io.tokensieve.core.prune.ImageSpan;
 import io.tokensieve.core.prune.ModelShape;
 import io.tokensieve.core.prune.ParamSpec;
-import io.tokensieve.core.prune.PositionPolicy;
 import io.tokensieve.core.prune.PruneContext;
-import io.tokensieve.core.prune.PruneDecision;
-import io.tokensieve.core.prune.PruneStep;
 import io.tokensieve.core.prune.Pruner;
 import io.tokensieve.core.prune.PrunerParams;
 import io.tokensieve.core.prune.PrunerProvider;
-import io.tokensieve.core.prune.ResolvedBudget;
 
 import java.util.Arrays;
 import java.util.List;
@@ -91,32 +86,7 @@ public final class PyramidDropPruner implements PrunerProvider {
             Arrays.fill(all, true);
             return all;
         });
-        return new Pruner() {
-            @Override
-            public List<PruneStep> schedule(ModelShape model, List<ImageSpan> images) {
-                return gate.schedule(model);
-            }
-
-            @Override
-            public PruneDecision decide(PruneContext ctx) {
-                return gate.decide(ctx);
-            }
-
-            @Override
-            public BudgetConvention budgetConvention() {
-                return BudgetConvention.LAYER_AVERAGE;
-            }
-
-            @Override
-            public PositionPolicy defaultPositionPolicy() {
-                return PositionPolicy.RENUMBER;
-            }
-
-            @Override
-            public int[] plannedCounts(ModelShape model, List<ImageSpan> images, ResolvedBudget budget) {
-                return gate.plan(model, images, budget).perLayer();
-            }
-        };
+        return gate.pruner();
     }
 
     /** PDrop's lambda for a plan's group (the solver's scale, before single-token adjustments). */

@@ -1,6 +1,7 @@
 package io.tokensieve.pruners;
 
 import ai.djl.ndarray.NDArray;
+import io.tokensieve.core.prune.BudgetConvention;
 import io.tokensieve.core.prune.HookPoint;
 import io.tokensieve.core.prune.ImageSpan;
 import io.tokensieve.core.prune.ModelShape;
@@ -8,6 +9,8 @@ import io.tokensieve.core.prune.Need;
 import io.tokensieve.core.prune.PruneContext;
 import io.tokensieve.core.prune.PruneDecision;
 import io.tokensieve.core.prune.PruneStep;
+import io.tokensieve.core.prune.Pruner;
+import io.tokensieve.core.prune.PositionPolicy;
 import io.tokensieve.core.prune.ResolvedBudget;
 import io.tokensieve.core.prune.SequenceLayout;
 
@@ -80,6 +83,37 @@ final class StageGate {
             r[k] = ratios[Math.min(k, ratios.length - 1)];
         }
         return StagePlan.solve(model.layers(), b, groups, fixed, new PowerRule(r));
+    }
+
+    /** The gate as a pruner: its steps, decisions and planned counts, a layer-average budget, renumbered positions. */
+    Pruner pruner() {
+        StageGate gate = this;
+        return new Pruner() {
+            @Override
+            public List<PruneStep> schedule(ModelShape model, List<ImageSpan> images) {
+                return gate.schedule(model);
+            }
+
+            @Override
+            public PruneDecision decide(PruneContext ctx) {
+                return gate.decide(ctx);
+            }
+
+            @Override
+            public BudgetConvention budgetConvention() {
+                return BudgetConvention.LAYER_AVERAGE;
+            }
+
+            @Override
+            public PositionPolicy defaultPositionPolicy() {
+                return PositionPolicy.RENUMBER;
+            }
+
+            @Override
+            public int[] plannedCounts(ModelShape model, List<ImageSpan> images, ResolvedBudget budget) {
+                return gate.plan(model, images, budget).perLayer();
+            }
+        };
     }
 
     PruneDecision decide(PruneContext ctx) {
