@@ -98,7 +98,7 @@ public final class AdaToken3dPruner implements PrunerProvider {
             ratios = f.ratios();
             fromLayers = f.layers();
         } else {
-            if (b.length == 0 || !StageLayers.ascending(b) || b[0] < 1 || b[b.length - 1] > 31) {
+            if (!StageLayers.valid(b, 1, 31)) {
                 throw params.bad("boundaries", params.raw("boundaries"), "ascending layers of a 32-layer model in 1..31");
             }
             if (ratios.length != b.length) {

@@ -113,7 +113,7 @@ public final class AdaptInferPruner implements PrunerProvider {
             ScheduleFile.AdaptInfer f = ScheduleFile.readAdaptInfer(Path.of(params.raw("schedule")));
             layers = f.stageLayers();
             fromLayers = f.layers();
-        } else if (layers.length == 0 || !StageLayers.ascending(layers) || layers[0] < 0 || layers[layers.length - 1] > 30) {
+        } else if (!StageLayers.valid(layers, 0, 30)) {
             throw params.bad("layers", params.raw("layers"), "ascending layers of a 32-layer model in 0..30");
         }
         double[] ratios = params.getDoubleList("ratios");

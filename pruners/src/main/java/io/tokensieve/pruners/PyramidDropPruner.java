@@ -74,7 +74,7 @@ public final class PyramidDropPruner implements PrunerProvider {
     @Override
     public Pruner create(PrunerParams params) {
         int[] b = params.getIntList("boundaries");
-        if (b.length == 0 || !StageLayers.ascending(b) || b[0] < 1 || b[b.length - 1] > 31) {
+        if (!StageLayers.valid(b, 1, 31)) {
             throw params.bad("boundaries", params.raw("boundaries"), "ascending layers of a 32-layer model in 1..31");
         }
         double[] ratios = new double[b.length];

@@ -117,7 +117,7 @@ public final class SparseVlmPruner implements PrunerProvider {
     @Override
     public Pruner create(PrunerParams params) {
         int[] layers = params.getIntList("layers");
-        if (layers.length == 0 || !StageLayers.ascending(layers) || layers[0] < 0 || layers[layers.length - 1] > 30) {
+        if (!StageLayers.valid(layers, 0, 30)) {
             throw params.bad("layers", params.raw("layers"), "ascending layers of a 32-layer model in 0..30");
         }
         double tau = params.getDouble("tau");

@@ -42,7 +42,11 @@ public final class StageLayers {
     }
 
     /** Whether values are strictly ascending. */
-    static boolean ascending(int[] v) {
+    /** A non-empty, strictly ascending list of layers within {@code min..max} (32-layer numbering). */
+    static boolean valid(int[] v, int min, int max) {
+        if (v.length == 0 || v[0] < min || v[v.length - 1] > max) {
+            return false;
+        }
         for (int i = 1; i < v.length; i++) {
             if (v[i] <= v[i - 1]) {
                 return false;
