@@ -49,13 +49,18 @@ public final class ModelCard {
         b.append("## Training\n\n| item | value |\n|---|---|\n");
         b.append(row("data", "ShapesBench generated on the fly (no example repeats), tracks and weights " + s.earlyMixture()
                 + " for the first " + Math.round(100 * s.earlyFraction()) + "% of the steps, then " + s.mixture()
-                + "; in-context episodes with " + s.shots() + " demos, 3D scenes with " + s.views() + " views"));
+                + "; in-context episodes with " + s.shots() + " demos, 3D scenes with " + s.views() + " views"
+                + (s.mixture().containsKey("caption") || s.earlyMixture().containsKey("caption")
+                ? "; `caption` is a training-only alignment task (\"What objects are there?\" answered with every visible "
+                + "object left to right: colour, shape, printed character)" : "")));
         b.append(row("seeds", "training data seed " + s.dataSeed() + " (ShapesBench seeds 1000 and up are training data), "
                 + "initialisation seed " + s.initSeed() + "; test split seed " + FinalEvaluation.TEST_SEED));
         b.append(row("optimisation", String.format(Locale.ROOT, "AdamW (0.9, 0.98), batch %d, peak LR %.1e with %d warm-up steps "
-                        + "then cosine to %.0f%%, weight decay %.2f, gradient clip %.1f, mask loss weight %.1f (BCE + Dice)",
+                        + "then cosine to %.0f%%, weight decay %.2f, gradient clip %.1f, mask loss weight %.1f (BCE + Dice); "
+                        + "training-only losses: patch-label head on the vision features %.1f, grounding of the projected "
+                        + "visual tokens against the words of their patch labels %.1f, next-token loss on prompt text %.1f",
                 s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
-                s.segWeight())));
+                s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight())));
         b.append(row("steps", t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
                 ? " (stopped by the " + String.format(Locale.ROOT, "%.0f", s.maxMinutes()) + "-minute budget)" : "")));
         b.append(row("wall time", String.format(Locale.ROOT, "%.1f minutes of training on %s", t.wallMinutes(), t.machine())));

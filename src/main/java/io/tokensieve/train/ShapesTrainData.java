@@ -86,6 +86,10 @@ public final class ShapesTrainData {
         long seed = settings.dataSeed();
         ShapesExample ex = switch (track) {
             case "vqa" -> ShapesBench.vqa(seed, index);
+            case "caption" -> {
+                VqaExample v = ShapesBench.vqa(seed, index * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
+                yield CaptionExample.of(v.image(), v.scene());
+            }
             case "pope" -> ShapesBench.pope(seed, index, PopeVariant.values()[r.nextInt(PopeVariant.values().length)]);
             case "seg" -> ShapesBench.seg(seed, index);
             case "icl" -> ShapesBench.icl(seed, index, settings.shots());
@@ -130,6 +134,8 @@ public final class ShapesTrainData {
         List<int[][]> out = new ArrayList<>();
         if (ex instanceof VqaExample v) {
             out.add(PatchLabels.of(v.scene(), grid));
+        } else if (ex instanceof CaptionExample c) {
+            out.add(PatchLabels.of(c.scene(), grid));
         } else if (ex instanceof PopeExample p) {
             out.add(PatchLabels.of(p.scene(), grid));
         } else if (ex instanceof SegExample s) {

@@ -36,6 +36,8 @@ public record TrainSettings(
         float clipNorm,
         float segWeight,
         float auxWeight,
+        float groundWeight,
+        float promptWeight,
         long dataSeed,
         long initSeed,
         int shots,
@@ -51,38 +53,41 @@ public record TrainSettings(
 
     public static TrainSettings sieveTiny() {
         Map<String, Double> mix = new LinkedHashMap<>();
-        mix.put("vqa", 0.40);
+        mix.put("caption", 0.15);
+        mix.put("vqa", 0.35);
         mix.put("pope", 0.15);
         mix.put("seg", 0.15);
-        mix.put("icl", 0.15);
-        mix.put("3d", 0.15);
-        // single-image tracks first: grounding emerges sooner on short sequences, and they cost a third as much
+        mix.put("icl", 0.10);
+        mix.put("3d", 0.10);
+        // single-image tracks first: grounding emerges sooner on short sequences, and they cost a third as much;
+        // captions (answerable only from the image) start the visual-token -> answer path
         Map<String, Double> early = new LinkedHashMap<>();
-        early.put("vqa", 0.6);
-        early.put("pope", 0.2);
-        early.put("seg", 0.2);
+        early.put("caption", 0.4);
+        early.put("vqa", 0.3);
+        early.put("pope", 0.15);
+        early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 128, 4, 4, 256, 8, 8, 2, 688, 64,
-                16, 2400, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1000, 1, 2, 3, mix, early, 0.35, 100, 85);
+                16, 3000, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
     public static TrainSettings smoke(int steps) {
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
-                1.0f, 1.0f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10);
+                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10);
     }
 
     public TrainSettings withSteps(int n) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, n, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction, checkpointEvery,
+                segWeight, auxWeight, groundWeight, promptWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction, checkpointEvery,
                 maxMinutes);
     }
 
     public TrainSettings withMaxMinutes(double m) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction, checkpointEvery,
+                segWeight, auxWeight, groundWeight, promptWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction, checkpointEvery,
                 m);
     }
 

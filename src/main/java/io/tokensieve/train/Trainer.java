@@ -71,6 +71,19 @@ public final class Trainer {
                 WordLevelTokenizer.PAD, WordLevelTokenizer.IMAGE, WordLevelTokenizer.SEG), ShapesVocabulary.words());
     }
 
+    /** Token id of every patch-label word ({@link PatchLabels#words()}), -1 for background. */
+    static int[][] labelTokens(WordLevelTokenizer wl) {
+        String[][] words = PatchLabels.words();
+        int[][] ids = new int[words.length][];
+        for (int k = 0; k < words.length; k++) {
+            ids[k] = new int[words[k].length];
+            for (int c = 0; c < words[k].length; c++) {
+                ids[k][c] = words[k][c] == null ? -1 : wl.id(words[k][c]);
+            }
+        }
+        return ids;
+    }
+
     public Outcome run(boolean resume) throws IOException {
         Files.createDirectories(out);
         Path ckpt = out.resolve(CHECKPOINT);
@@ -130,6 +143,12 @@ public final class Trainer {
             opt.restore(savedMoments, trainable, savedOptimizerStep, base);
         }
         TrainingForward forward = new TrainingForward(model, settings.segWeight(), aux, settings.auxWeight());
+        if (settings.groundWeight() > 0) {
+            forward.withGrounding(labelTokens(wl), settings.groundWeight());
+        }
+        if (settings.promptWeight() > 0) {
+            forward.withPromptLoss(settings.promptWeight());
+        }
         Path tokDir = Files.createTempDirectory("sieve-tok");
         wl.save(tokDir);
         SieveTokenizer tokenizer = SieveTokenizer.load(tokDir);
@@ -192,11 +211,12 @@ public final class Trainer {
                         perTrack.computeIfAbsent("seg", k -> new Ema()).add(l.seg().getFloat());
                     }
                     perTrack.computeIfAbsent("aux", k -> new Ema()).add(l.aux().getFloat());
+                    perTrack.computeIfAbsent("ground", k -> new Ema()).add(l.ground().getFloat());
                     if ((step + 1) % 25 == 0 || step == start) {
-                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f gnorm %.2f %s",
+                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f gnorm %.2f %s",
                                 step + 1, lr, loss.value(), perTrack.get("lm").value(),
                                 perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN,
-                                perTrack.get("aux").value(), norm, track);
+                                perTrack.get("aux").value(), perTrack.get("ground").value(), norm, track);
                         lossLog.add(line);
                         if (System.console() == null) {
                             log.println(line);

@@ -16,6 +16,27 @@ public final class PatchLabels {
 
     private PatchLabels() {}
 
+    /**
+     * The word of every label class, per kind ({colour, shape, glyph}), as answers spell it; index 0
+     * (background or none) is null.
+     */
+    public static String[][] words() {
+        String[] colour = new String[COLOURS];
+        for (Colour c : Colour.values()) {
+            colour[c.ordinal() + 1] = c.word();
+        }
+        String[] shape = new String[SHAPES];
+        for (Shape2d s : Shape2d.values()) {
+            shape[s.ordinal() + 1] = s.word();
+        }
+        String[] glyph = new String[GLYPHS];
+        List<Character> chars = BitmapFont.characters();
+        for (int i = 0; i < chars.size(); i++) {
+            glyph[i + 1] = Phrases.characterAnswer(chars.get(i));
+        }
+        return new String[][] {colour, shape, glyph};
+    }
+
     /** {colour[grid^2], shape[grid^2], glyph[grid^2]} in raster order. */
     public static int[][] of(Scene2d scene, int grid) {
         int size = ShapesBench.IMAGE_SIZE;

@@ -32,6 +32,9 @@ public final class TrainingForward {
     private final float segWeight;
     private final AuxPatchHead aux;
     private final float auxWeight;
+    private int[][] labelTokens;
+    private float groundWeight;
+    private float promptWeight;
 
     public TrainingForward(LlavaForConditionalGeneration model, float segWeight) {
         this(model, segWeight, null, 0);
@@ -46,8 +49,32 @@ public final class TrainingForward {
         this.auxWeight = auxWeight;
     }
 
+    /**
+     * Adds a grounding loss on the projected visual tokens: each labelled patch's token, compared by cosine
+     * with every row of the text embedding table, must pick out the words of its labels (cross-entropy, one term
+     * per label kind). {@code labelTokens[kind][class]} is the token id of a label's word, or -1 for classes
+     * without one (background). It places visual tokens in the space of the words that describe them, so the
+     * decoder can match question words against image tokens from the first steps.
+     */
+    public TrainingForward withGrounding(int[][] labelTokens, float weight) {
+        this.labelTokens = labelTokens;
+        this.groundWeight = weight;
+        return this;
+    }
+
+    /**
+     * Adds next-token cross-entropy on the prompt's text tokens, weighted {@code weight} (the answer loss keeps
+     * weight 1). Most prompt words follow from the template, but the objects a question names mostly come from
+     * the image, so this multiplies the supervised tokens per example and rewards reading the visual tokens.
+     */
+    public TrainingForward withPromptLoss(float weight) {
+        this.promptWeight = weight;
+        return this;
+    }
+
     /** Losses of one batch: total (what to differentiate), LM cross-entropy, mask loss and auxiliary loss (0 if none). */
-    public record Losses(NDArray total, NDArray lm, NDArray seg, NDArray aux, int answerTokens, int segExamples) {}
+    public record Losses(NDArray total, NDArray lm, NDArray seg, NDArray aux, NDArray ground, NDArray prompt,
+                         int answerTokens, int segExamples) {}
 
     public Losses forward(NDManager mgr, List<TrainExample> batch) {
         int b = batch.size();
@@ -99,6 +126,8 @@ public final class TrainingForward {
         float[] mask = new float[b * tmax * tmax];
         List<Long> lossRows = new ArrayList<>();
         List<Long> lossTargets = new ArrayList<>();
+        List<Long> promptRows = new ArrayList<>();
+        List<Long> promptTargets = new ArrayList<>();
         List<Long> segRows = new ArrayList<>();
         List<Integer> segExamples = new ArrayList<>();
         List<Integer> segImages = new ArrayList<>();
@@ -126,6 +155,9 @@ public final class TrainingForward {
                     if (j >= answerStart && slot > 0) {
                         lossRows.add((long) i * tmax + slot - 1); // position predicting this token
                         lossTargets.add(id);
+                    } else if (promptWeight > 0 && slot > 0 && id != segId) {
+                        promptRows.add((long) i * tmax + slot - 1);
+                        promptTargets.add(id);
                     }
                     if (segId >= 0 && id == segId && j >= answerStart && e.segTarget() != null) {
                         segRows.add((long) i * tmax + slot);
@@ -178,10 +210,7 @@ public final class TrainingForward {
 
 
         // ---- LM loss on the answer tokens ----
-        NDArray rows = flatH.get(new NDIndex("{}", mgr.create(lossRows.stream().mapToLong(Long::longValue).toArray())));
-        NDArray logits = model.logits(lm.norm().forward(rows)); // [M, V]
-        NDArray targets = mgr.create(lossTargets.stream().mapToLong(Long::longValue).toArray()).reshape(-1, 1);
-        NDArray lmLoss = logits.logSoftmax(-1).gather(targets, 1).neg().mean(); // scalar
+        NDArray lmLoss = nextTokenLoss(mgr, flatH, lossRows, lossTargets); // scalar
 
         // ---- mask loss (BCE + dice on patch coverage) ----
         NDArray segLoss = mgr.zeros(new Shape());
@@ -211,28 +240,91 @@ public final class TrainingForward {
             segLoss = bce.add(dice);
         }
         NDArray total = lmLoss.add(Ops.scale(segLoss, segWeight));
+        NDArray promptLoss = mgr.zeros(new Shape());
+        if (promptWeight > 0 && !promptRows.isEmpty()) {
+            promptLoss = nextTokenLoss(mgr, flatH, promptRows, promptTargets);
+            total = total.add(Ops.scale(promptLoss, promptWeight));
+        }
         NDArray auxLoss = mgr.zeros(new Shape());
         if (aux != null && patchFeats != null) {
             int[][] labels = new int[aux.kinds()][nImg * per];
             float[] labelled = new float[nImg * per];
-            int img = 0;
-            for (TrainExample e : batch) {
-                for (int k = 0; k < e.images().size(); k++, img++) {
-                    int[][] l = e.patchLabels() == null ? null : e.patchLabels().get(k);
-                    if (l == null) {
-                        continue;
-                    }
-                    for (int kind = 0; kind < aux.kinds(); kind++) {
-                        System.arraycopy(l[kind], 0, labels[kind], img * per, per);
-                    }
-                    java.util.Arrays.fill(labelled, img * per, (img + 1) * per, 1f);
+            List<int[][]> byImage = imageLabels(batch);
+            for (int img = 0; img < nImg; img++) {
+                int[][] l = byImage.get(img);
+                if (l == null) {
+                    continue;
                 }
+                for (int kind = 0; kind < aux.kinds(); kind++) {
+                    System.arraycopy(l[kind], 0, labels[kind], img * per, per);
+                }
+                java.util.Arrays.fill(labelled, img * per, (img + 1) * per, 1f);
             }
             auxLoss = aux.loss(patchFeats, labels, labelled);
             total = total.add(Ops.scale(auxLoss, auxWeight));
         }
-        return new Losses(total, lmLoss, segLoss, auxLoss, lossRows.size(), segRows.size());
+        NDArray groundLoss = mgr.zeros(new Shape());
+        if (labelTokens != null && groundWeight > 0 && vis != null) {
+            groundLoss = grounding(mgr, batch, vis, lm.embedTokens(), per);
+            total = total.add(Ops.scale(groundLoss, groundWeight));
+        }
+        return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, lossRows.size(), segRows.size());
     }
+
+    /** The patch labels of every image of the batch in order (null for an image without labels). */
+    private static List<int[][]> imageLabels(List<TrainExample> batch) {
+        List<int[][]> out = new ArrayList<>();
+        for (TrainExample e : batch) {
+            for (int k = 0; k < e.images().size(); k++) {
+                out.add(e.patchLabels() == null ? null : e.patchLabels().get(k));
+            }
+        }
+        return out;
+    }
+
+    /** Mean cross-entropy of the LM head at hidden rows {@code rows} of [B*T, D] against the next tokens. */
+    private NDArray nextTokenLoss(NDManager mgr, NDArray flatH, List<Long> rows, List<Long> targets) {
+        NDArray h = flatH.get(new NDIndex("{}", mgr.create(rows.stream().mapToLong(Long::longValue).toArray()))); // [M, D]
+        NDArray logits = model.logits(model.languageModel().norm().forward(h)); // [M, V]
+        NDArray t = mgr.create(targets.stream().mapToLong(Long::longValue).toArray()).reshape(-1, 1); // [M, 1]
+        return logits.logSoftmax(-1).gather(t, 1).neg().mean();
+    }
+
+    /** Mean over label kinds of the cross-entropy of labelled patches' tokens against the embedding table. */
+    private NDArray grounding(NDManager mgr, List<TrainExample> batch, NDArray vis, NDArray table, int per) {
+        List<Long> rows = new ArrayList<>();
+        List<Long> targets = new ArrayList<>();
+        List<int[][]> byImage = imageLabels(batch);
+        for (int img = 0; img < byImage.size(); img++) {
+            int[][] l = byImage.get(img);
+            if (l == null) {
+                continue;
+            }
+            for (int kind = 0; kind < Math.min(l.length, labelTokens.length); kind++) {
+                for (int p = 0; p < per; p++) {
+                    int c = l[kind][p];
+                    int tok = c < labelTokens[kind].length ? labelTokens[kind][c] : -1;
+                    if (tok >= 0) {
+                        rows.add((long) img * per + p);
+                        targets.add((long) tok);
+                    }
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return mgr.zeros(new Shape());
+        }
+        NDArray v = vis.get(new NDIndex("{}", mgr.create(rows.stream().mapToLong(Long::longValue).toArray()))); // [R, D]
+        NDArray vn = v.div(v.square().sum(new int[] {1}, true).add(1e-6f).sqrt()); // [R, D] unit rows
+        NDArray tb = table.get(mgr, new NDIndex(":")); // [V, D], in the batch's manager (the table's is long-lived)
+        NDArray en = tb.div(tb.square().sum(new int[] {1}, true).add(1e-6f).sqrt()); // [V, D] unit rows
+        NDArray logits = Ops.scale(vn.matMul(en.transpose()), GROUND_SCALE); // [R, V] scaled cosines
+        NDArray t = mgr.create(targets.stream().mapToLong(Long::longValue).toArray()).reshape(-1, 1);
+        return logits.logSoftmax(-1).gather(t, 1).neg().mean();
+    }
+
+    /** Inverse temperature of the grounding loss's cosine logits. */
+    static final float GROUND_SCALE = 10f;
 
     private NDArray add3d(NDManager mgr, List<TrainExample> batch, NDArray f, int per) {
         if (model.positionEmbedding3d() == null) {

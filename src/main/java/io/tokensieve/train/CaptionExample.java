@@ -1,0 +1,75 @@
+package io.tokensieve.train;
+
+import io.tokensieve.core.image.RgbImage;
+import io.tokensieve.datasets.shapes.Scene2d;
+import io.tokensieve.datasets.shapes.SceneObject;
+import io.tokensieve.datasets.shapes.ShapesExample;
+import io.tokensieve.datasets.shapes.ShapesPrompts;
+import io.tokensieve.datasets.shapes.Track;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * A training-only alignment example (LLaVA stage-1 style): "What objects are there?" answered with every
+ * visible object, left to right, as colour, shape and printed character. No question prior predicts the
+ * answer, so the only way to lower its loss is to read the visual tokens. Never written to a benchmark file.
+ */
+record CaptionExample(RgbImage image, Scene2d scene, String caption) implements ShapesExample {
+    static final String QUESTION = "What objects are there?";
+    /** Objects with fewer visible pixels than this are left out of the caption (hidden behind others). */
+    static final int MIN_VISIBLE_PIXELS = 60;
+
+    static CaptionExample of(RgbImage image, Scene2d scene) {
+        List<SceneObject> objs = new ArrayList<>(scene.objects());
+        objs.sort(Comparator.comparingInt(SceneObject::cx).thenComparingInt(SceneObject::cy));
+        List<String> words = new ArrayList<>();
+        for (SceneObject o : objs) {
+            if (o.visible() < MIN_VISIBLE_PIXELS) {
+                continue;
+            }
+            words.add(o.colour().word());
+            words.add(o.shape().word());
+            if (o.hasGlyph()) {
+                words.add(String.valueOf(Character.toLowerCase(o.glyph())));
+            }
+        }
+        return new CaptionExample(image, scene, String.join(" ", words));
+    }
+
+    @Override
+    public Track track() {
+        return Track.VQA;
+    }
+
+    @Override
+    public String id() {
+        return "caption";
+    }
+
+    @Override
+    public String family() {
+        return "caption";
+    }
+
+    @Override
+    public List<RgbImage> images() {
+        return List.of(image);
+    }
+
+    @Override
+    public String question() {
+        return QUESTION;
+    }
+
+    @Override
+    public String prompt() {
+        return ShapesPrompts.shortAnswer(QUESTION, 1);
+    }
+
+    @Override
+    public List<String> answers() {
+        return List.of(caption);
+    }
+}
