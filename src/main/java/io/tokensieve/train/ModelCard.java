@@ -113,8 +113,15 @@ public final class ModelCard {
         double drop = vqa - FinalEvaluation.value(results, "vqav2", "random:keep=0.11", "headline");
         target(b, "random at 11% loses >= 10 VQA points", drop, drop >= 10);
         b.append('\n');
+        Path notes = modelDir.resolve(NOTES);
+        if (Files.isRegularFile(notes)) {
+            b.append(Files.readString(notes).strip()).append('\n');
+        }
         Files.writeString(modelDir.resolve("README.md"), b.toString());
     }
+
+    /** Hand-written findings kept beside the model and appended to every regenerated card. */
+    public static final String NOTES = "card_notes.md";
 
     @SuppressWarnings("unchecked")
     private static Map<String, Double> families(Map<String, Object> results) {
