@@ -37,6 +37,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-minutes", paramLabel = "M", description = "stop (and save) once this much training time is spent")
     Double maxMinutes;
 
+    @Option(names = "--init-from", paramLabel = "DIR", description = "continue training the model in DIR (a finished run of "
+            + "the same preset): its weights, a fresh optimiser, the final mixture, new data slots")
+    Path initFrom;
+
+    @Option(names = "--peak-lr", paramLabel = "LR", description = "with --init-from: peak learning rate (default 5e-4)")
+    Float peakLr;
+
     @Option(names = "--no-eval", description = "skip the test-split evaluation and the model card")
     boolean noEval;
 
@@ -59,6 +66,15 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (maxMinutes != null) {
             s = s.withMaxMinutes(maxMinutes);
+        }
+        if (initFrom != null) {
+            if (!Files.isRegularFile(initFrom.resolve("config.json"))) {
+                throw new Errors.UserException("--init-from " + initFrom + ": no config.json there (give a model folder "
+                        + "written by sieve train)");
+            }
+            s = s.continuing(initFrom.toString(), peakLr == null ? 5e-4f : peakLr);
+        } else if (peakLr != null) {
+            throw new Errors.UserException("--peak-lr applies to --init-from runs only");
         }
         if (s.steps() <= 0) {
             throw new Errors.UserException("--steps must be positive");

@@ -64,10 +64,17 @@ public final class ModelCard {
         b.append(row("steps", t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
                 ? " (stopped by the " + String.format(Locale.ROOT, "%.0f", s.maxMinutes()) + "-minute budget)" : "")));
         b.append(row("wall time", String.format(Locale.ROOT, "%.1f minutes of training on %s", t.wallMinutes(), t.machine())));
+        if (s.initFrom() != null) {
+            b.append(row("initialisation", firstStage(modelDir)));
+        }
         if (!t.lossLog().isEmpty()) {
             b.append(row("last logged losses", t.lossLog().get(t.lossLog().size() - 1)));
         }
-        b.append(row("reproduce", "`./sieve train --preset sieve-tiny --out DIR` (add `--resume` after an interruption)"));
+        b.append(row("reproduce", s.initFrom() == null
+                ? "`./sieve train --preset sieve-tiny --out DIR` (add `--resume` after an interruption)"
+                : String.format(Locale.ROOT, "`./sieve train --preset sieve-tiny --out STAGE1 --no-eval`, then `./sieve train "
+                + "--init-from STAGE1 --peak-lr %.0e --steps %d --max-minutes %.0f --out DIR` (add `--resume` after an "
+                + "interruption)", s.peakLr(), s.steps(), s.maxMinutes())));
         b.append('\n');
 
         b.append("## Test-split scores (ShapesBench seed " + FinalEvaluation.TEST_SEED + ", greedy)\n\n");
@@ -118,6 +125,25 @@ public final class ModelCard {
             b.append(Files.readString(notes).strip()).append('\n');
         }
         Files.writeString(modelDir.resolve("README.md"), b.toString());
+    }
+
+    /** The first stage of a continued run, from the {@code init_from_training} block of training.json. */
+    private static String firstStage(Path modelDir) throws IOException {
+        String head = "continued from the weights of a finished run (`--init-from`)";
+        Path info = modelDir.resolve(Trainer.TRAINING_INFO);
+        if (!Files.isRegularFile(info)) {
+            return head;
+        }
+        com.fasterxml.jackson.databind.JsonNode first = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(info.toFile()).get("init_from_training");
+        if (first == null) {
+            return head;
+        }
+        com.fasterxml.jackson.databind.JsonNode fs = first.get("settings");
+        return head + String.format(Locale.ROOT, ": %d steps in %.1f minutes, peak LR %s, data seed %s, mixture %s for the "
+                        + "first %.0f%% of its steps then %s", first.get("steps").asInt(), first.get("wall_minutes").asDouble(),
+                fs.get("peakLr").asText(), fs.get("dataSeed").asText(), fs.get("earlyMixture"),
+                100 * fs.get("earlyFraction").asDouble(), fs.get("mixture"));
     }
 
     /** Hand-written findings kept beside the model and appended to every regenerated card. */

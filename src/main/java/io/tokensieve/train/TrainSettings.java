@@ -46,7 +46,8 @@ public record TrainSettings(
         Map<String, Double> earlyMixture,
         double earlyFraction,
         int checkpointEvery,
-        double maxMinutes) {
+        double maxMinutes,
+        String initFrom) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -67,28 +68,40 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 128, 4, 4, 256, 8, 8, 2, 688, 64,
-                16, 3000, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85);
+                16, 3000, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
     public static TrainSettings smoke(int steps) {
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
-                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10);
+                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null);
     }
 
     public TrainSettings withSteps(int n) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, n, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction, checkpointEvery,
-                maxMinutes);
+                segWeight, auxWeight, groundWeight, promptWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
+                earlyFraction, checkpointEvery, maxMinutes, initFrom);
     }
 
     public TrainSettings withMaxMinutes(double m) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction, checkpointEvery,
-                m);
+                segWeight, auxWeight, groundWeight, promptWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
+                earlyFraction, checkpointEvery, m, initFrom);
+    }
+
+    /**
+     * A continuation: start from the weights of the model in {@code dir} (not a random initialisation), with peak
+     * learning rate {@code lr}, the final mixture from the first step, and data slots that do not overlap the first
+     * run's (the data seed moves on by one).
+     */
+    public TrainSettings continuing(String dir, float lr) {
+        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
+                textHeads, kvHeads, ffn, segDim, batchSize, steps, lr, minLrFraction, warmupSteps, weightDecay, clipNorm,
+                segWeight, auxWeight, groundWeight, promptWeight, dataSeed + 1, initSeed, shots, views, mixture, mixture,
+                0.0, checkpointEvery, maxMinutes, dir);
     }
 
     /** The track mixture in effect at a step (the early mixture for the first {@code earlyFraction} of the run). */

@@ -71,6 +71,19 @@ public final class Trainer {
                 WordLevelTokenizer.PAD, WordLevelTokenizer.IMAGE, WordLevelTokenizer.SEG), ShapesVocabulary.words());
     }
 
+    /** The weights of a previous run's model, which must have this run's configuration. */
+    private static ModelWeights initialWeights(Path dir, LlavaConfig config, NDManager base) throws IOException {
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException(dir + ": no config.json (--init-from needs a model folder written by sieve train)");
+        }
+        LlavaConfig theirs = LlavaConfig.load(dir);
+        if (!theirs.equals(config)) {
+            throw new IllegalArgumentException(dir + ": its configuration differs from this preset's; --init-from continues a "
+                    + "run of the same preset");
+        }
+        return ModelWeights.load(dir, config, base);
+    }
+
     /** Token id of every patch-label word ({@link PatchLabels#words()}), -1 for background. */
     static int[][] labelTokens(WordLevelTokenizer wl) {
         String[][] words = PatchLabels.words();
@@ -123,7 +136,8 @@ public final class Trainer {
             if (Files.isDirectory(ckpt)) {
                 throw new IllegalArgumentException(ckpt + " exists: pass --resume to continue that run, or choose another --out");
             }
-            weights = ModelWeights.random(config, settings.initSeed(), 0.02f, base);
+            weights = settings.initFrom() == null ? ModelWeights.random(config, settings.initSeed(), 0.02f, base)
+                    : initialWeights(Path.of(settings.initFrom()), config, base);
         }
         weights.setTrainable(true);
         LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
@@ -255,6 +269,9 @@ public final class Trainer {
         info.put("steps", step);
         info.put("wall_minutes", wall / 60);
         info.put("machine", machine());
+        if (settings.initFrom() != null && Files.isRegularFile(Path.of(settings.initFrom(), TRAINING_INFO))) {
+            info.set("init_from_training", JSON.readTree(Path.of(settings.initFrom(), TRAINING_INFO).toFile()));
+        }
         var tail = info.putArray("loss_log");
         lossLog.subList(Math.max(0, lossLog.size() - 20), lossLog.size()).forEach(tail::add);
         JSON.writeValue(out.resolve(TRAINING_INFO).toFile(), info);

@@ -77,6 +77,34 @@ class TrainCommandTest {
     }
 
     @Test
+    void aContinuationStartsFromTheGivenWeights() throws Exception {
+        Path first = tmp.resolve("first");
+        new Trainer(TrainSettings.smoke(2).withMaxMinutes(30), first, quiet()).run(false);
+        // a vanishing learning rate: the continued model must equal the first one (a random start would not)
+        TrainSettings c = TrainSettings.smoke(1).withMaxMinutes(30).continuing(first.toString(), 1e-12f);
+        assertEquals(TrainSettings.smoke(1).dataSeed() + 1, c.dataSeed(), "new data slots");
+        Path second = tmp.resolve("second");
+        new Trainer(c, second, quiet()).run(false);
+        SafetensorsReader a = SafetensorsReader.openDir(first);
+        SafetensorsReader b = SafetensorsReader.openDir(second);
+        for (String k : a.tensors().keySet()) {
+            float[] x = a.readFloats(k);
+            float[] y = b.readFloats(k);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], y[i], 1e-6, k + "[" + i + "]");
+            }
+        }
+        String info = Files.readString(second.resolve(Trainer.TRAINING_INFO));
+        assertTrue(info.contains("init_from_training"), "training.json records the first stage");
+        // another preset's model cannot be continued
+        Path other = tmp.resolve("other");
+        TrainSettings wider = TrainSettings.sieveTiny().withSteps(1).continuing(first.toString(), 1e-4f);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Trainer(wider, other, quiet()).run(false));
+        assertTrue(e.getMessage().contains("configuration differs"), e.getMessage());
+    }
+
+    @Test
     void theTrainedModelLoadsAndAnswers() throws Exception {
         Path out = tmp.resolve("m");
         new Trainer(TrainSettings.smoke(2), out, quiet()).run(false);
