@@ -4,7 +4,6 @@ import io.tokensieve.core.prune.BudgetConvention;
 import io.tokensieve.core.prune.ImageSpan;
 import io.tokensieve.core.prune.ModelShape;
 import io.tokensieve.core.prune.ParamSpec;
-import io.tokensieve.core.prune.PositionPolicy;
 import io.tokensieve.core.prune.PruneContext;
 import io.tokensieve.core.prune.PruneDecision;
 import io.tokensieve.core.prune.PruneStep;
@@ -233,7 +232,7 @@ public final class AdaptInferPruner implements PrunerProvider {
         return s;
     }
 
-    private static final class Impl implements Pruner {
+    private static final class Impl implements LayerwisePruner {
         private final int[] boundaries;
         private final int fromLayers;
         private final double[] ratios;
@@ -263,16 +262,6 @@ public final class AdaptInferPruner implements PrunerProvider {
                 steps.add(AttentionRows.step(k < 0 ? "early" : "stage" + (k + 1), hook));
             }
             return steps;
-        }
-
-        @Override
-        public BudgetConvention budgetConvention() {
-            return BudgetConvention.LAYER_AVERAGE;
-        }
-
-        @Override
-        public PositionPolicy defaultPositionPolicy() {
-            return PositionPolicy.RENUMBER;
         }
 
         StagePlan plan(ModelShape model, List<ImageSpan> images, ResolvedBudget budget) {

@@ -8,7 +8,6 @@ import io.tokensieve.core.prune.ImageSpan;
 import io.tokensieve.core.prune.ModelShape;
 import io.tokensieve.core.prune.Need;
 import io.tokensieve.core.prune.ParamSpec;
-import io.tokensieve.core.prune.PositionPolicy;
 import io.tokensieve.core.prune.PruneContext;
 import io.tokensieve.core.prune.PruneDecision;
 import io.tokensieve.core.prune.PruneStep;
@@ -255,7 +254,7 @@ public final class SparseVlmPruner implements PrunerProvider {
         return new Merge(centres, DpcKnn.means(x, r));
     }
 
-    private static final class Impl implements Pruner {
+    private static final class Impl implements LayerwisePruner {
         private final int[] boundaries;
         private final int preset;
         private final boolean recycle;
@@ -284,16 +283,6 @@ public final class SparseVlmPruner implements PrunerProvider {
                         Need.TEXT_EMBEDDINGS, Need.PROJECTOR).withReactivation());
             }
             return steps;
-        }
-
-        @Override
-        public BudgetConvention budgetConvention() {
-            return BudgetConvention.LAYER_AVERAGE;
-        }
-
-        @Override
-        public PositionPolicy defaultPositionPolicy() {
-            return PositionPolicy.RENUMBER;
         }
 
         Rule rule(int stages, double share) {

@@ -1,7 +1,6 @@
 package io.tokensieve.pruners;
 
 import ai.djl.ndarray.NDArray;
-import io.tokensieve.core.prune.BudgetConvention;
 import io.tokensieve.core.prune.HookPoint;
 import io.tokensieve.core.prune.ImageSpan;
 import io.tokensieve.core.prune.ModelShape;
@@ -10,7 +9,6 @@ import io.tokensieve.core.prune.PruneContext;
 import io.tokensieve.core.prune.PruneDecision;
 import io.tokensieve.core.prune.PruneStep;
 import io.tokensieve.core.prune.Pruner;
-import io.tokensieve.core.prune.PositionPolicy;
 import io.tokensieve.core.prune.ResolvedBudget;
 import io.tokensieve.core.prune.SequenceLayout;
 
@@ -88,7 +86,7 @@ final class StageGate {
     /** The gate as a pruner: its steps, decisions and planned counts, a layer-average budget, renumbered positions. */
     Pruner pruner() {
         StageGate gate = this;
-        return new Pruner() {
+        return new LayerwisePruner() {
             @Override
             public List<PruneStep> schedule(ModelShape model, List<ImageSpan> images) {
                 return gate.schedule(model);
@@ -97,16 +95,6 @@ final class StageGate {
             @Override
             public PruneDecision decide(PruneContext ctx) {
                 return gate.decide(ctx);
-            }
-
-            @Override
-            public BudgetConvention budgetConvention() {
-                return BudgetConvention.LAYER_AVERAGE;
-            }
-
-            @Override
-            public PositionPolicy defaultPositionPolicy() {
-                return PositionPolicy.RENUMBER;
             }
 
             @Override
