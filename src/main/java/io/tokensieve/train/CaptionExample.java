@@ -22,20 +22,29 @@ record CaptionExample(RgbImage image, Scene2d scene, String caption) implements 
     static final int MIN_VISIBLE_PIXELS = 60;
 
     static CaptionExample of(RgbImage image, Scene2d scene) {
-        List<SceneObject> objs = new ArrayList<>(scene.objects());
-        objs.sort(Comparator.comparingInt(SceneObject::cx).thenComparingInt(SceneObject::cy));
         List<String> words = new ArrayList<>();
-        for (SceneObject o : objs) {
-            if (o.visible() < MIN_VISIBLE_PIXELS) {
-                continue;
-            }
-            words.add(o.colour().word());
-            words.add(o.shape().word());
-            if (o.hasGlyph()) {
-                words.add(String.valueOf(Character.toLowerCase(o.glyph())));
-            }
+        for (SceneObject o : described(scene)) {
+            words.add(words(o));
         }
         return new CaptionExample(image, scene, String.join(" ", words));
+    }
+
+    /** The objects the caption describes, in its order: visible ones, left to right. */
+    static List<SceneObject> described(Scene2d scene) {
+        List<SceneObject> objs = new ArrayList<>();
+        for (SceneObject o : scene.objects()) {
+            if (o.visible() >= MIN_VISIBLE_PIXELS) {
+                objs.add(o);
+            }
+        }
+        objs.sort(Comparator.comparingInt(SceneObject::cx).thenComparingInt(SceneObject::cy));
+        return objs;
+    }
+
+    /** The caption's words for one object: colour, shape and printed character. */
+    static String words(SceneObject o) {
+        return o.colour().word() + " " + o.shape().word()
+                + (o.hasGlyph() ? " " + Character.toLowerCase(o.glyph()) : "");
     }
 
     @Override

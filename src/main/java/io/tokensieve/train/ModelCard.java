@@ -58,9 +58,11 @@ public final class ModelCard {
         b.append(row("optimisation", String.format(Locale.ROOT, "AdamW (0.9, 0.98), batch %d, peak LR %.1e with %d warm-up steps "
                         + "then cosine to %.0f%%, weight decay %.2f, gradient clip %.1f, mask loss weight %.1f (BCE + Dice); "
                         + "training-only losses: patch-label head on the vision features %.1f, grounding of the projected "
-                        + "visual tokens against the words of their patch labels %.1f, next-token loss on prompt text %.1f",
+                        + "visual tokens against the words of their patch labels %.1f, next-token loss on prompt text %.1f, "
+                        + "attention pointing (heads of middle decoder layers, at answer positions, onto the patches of the objects "
+                        + "the question or caption word refers to) %.1f",
                 s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
-                s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight())));
+                s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(), s.pointWeight())));
         b.append(row("steps", t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
                 ? " (stopped by the " + String.format(Locale.ROOT, "%.0f", s.maxMinutes()) + "-minute budget)" : "")));
         b.append(row("wall time", String.format(Locale.ROOT, "%.1f minutes of training on %s", t.wallMinutes(), t.machine())));

@@ -125,7 +125,25 @@ public final class ShapesTrainData {
             xyz = null;
         }
         return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT),
-                patchLabels(ex));
+                patchLabels(ex), pointing(ex, target.length));
+    }
+
+    /** Attention targets of the answer tokens (see {@link Pointing}); null for tracks without them. */
+    private int[][] pointing(ShapesExample ex, int answerTokens) {
+        int grid = settings.grid();
+        if (ex instanceof CaptionExample c) {
+            List<io.tokensieve.datasets.shapes.SceneObject> objs = CaptionExample.described(c.scene());
+            int[] tokens = new int[objs.size()];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = tokenizer.encodePlain(CaptionExample.words(objs.get(i))).length;
+            }
+            return Pointing.forCaption(objs, tokens, c.scene(), grid, answerTokens);
+        } else if (ex instanceof VqaExample v) {
+            return Pointing.forQuestion(v.question(), v.scene(), grid, answerTokens);
+        } else if (ex instanceof PopeExample p) {
+            return Pointing.forQuestion(p.question(), p.scene(), grid, answerTokens);
+        }
+        return null;
     }
 
     /** Per-image patch labels from the scene graphs of 2D examples (null for 3D views). */

@@ -38,6 +38,7 @@ public record TrainSettings(
         float auxWeight,
         float groundWeight,
         float promptWeight,
+        float pointWeight,
         long dataSeed,
         long initSeed,
         int shots,
@@ -68,27 +69,27 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 128, 4, 4, 256, 8, 8, 2, 688, 64,
-                16, 3000, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null);
+                16, 3600, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
     public static TrainSettings smoke(int steps) {
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
-                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null);
+                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null);
     }
 
     public TrainSettings withSteps(int n) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, n, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
+                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
                 earlyFraction, checkpointEvery, maxMinutes, initFrom);
     }
 
     public TrainSettings withMaxMinutes(double m) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
+                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
                 earlyFraction, checkpointEvery, m, initFrom);
     }
 
@@ -100,13 +101,23 @@ public record TrainSettings(
     public TrainSettings continuing(String dir, float lr) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, lr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, dataSeed + 1, initSeed, shots, views, mixture, mixture,
+                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed + 1, initSeed, shots, views, mixture, mixture,
                 0.0, checkpointEvery, maxMinutes, dir);
     }
 
     /** The track mixture in effect at a step (the early mixture for the first {@code earlyFraction} of the run). */
     public Map<String, Double> mixtureAt(int step) {
         return step < earlyFraction * steps ? earlyMixture : mixture;
+    }
+
+    /**
+     * Decoder layers whose first half of query heads the pointing loss supervises: the second quarter of the stack
+     * (layers 2 and 3 of 8), after layers that can gather the question's words at the answer position.
+     */
+    public int[] pointLayers() {
+        int from = textLayers / 4;
+        int to = Math.max(from + 1, textLayers / 2);
+        return java.util.stream.IntStream.range(from, to).toArray();
     }
 
     public int grid() {

@@ -163,6 +163,9 @@ public final class Trainer {
         if (settings.promptWeight() > 0) {
             forward.withPromptLoss(settings.promptWeight());
         }
+        if (settings.pointWeight() > 0) {
+            forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
+        }
         Path tokDir = Files.createTempDirectory("sieve-tok");
         wl.save(tokDir);
         SieveTokenizer tokenizer = SieveTokenizer.load(tokDir);
@@ -226,11 +229,12 @@ public final class Trainer {
                     }
                     perTrack.computeIfAbsent("aux", k -> new Ema()).add(l.aux().getFloat());
                     perTrack.computeIfAbsent("ground", k -> new Ema()).add(l.ground().getFloat());
+                    perTrack.computeIfAbsent("point", k -> new Ema()).add(l.point().getFloat());
                     if ((step + 1) % 25 == 0 || step == start) {
-                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f gnorm %.2f %s",
+                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f gnorm %.2f %s",
                                 step + 1, lr, loss.value(), perTrack.get("lm").value(),
                                 perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN,
-                                perTrack.get("aux").value(), perTrack.get("ground").value(), norm, track);
+                                perTrack.get("aux").value(), perTrack.get("ground").value(), perTrack.get("point").value(), norm, track);
                         lossLog.add(line);
                         if (System.console() == null) {
                             log.println(line);

@@ -39,6 +39,32 @@ public final class PatchLabels {
 
     /** {colour[grid^2], shape[grid^2], glyph[grid^2]} in raster order. */
     public static int[][] of(Scene2d scene, int grid) {
+        int n = grid * grid;
+        int[] owner = objects(scene, grid);
+        int[] colour = new int[n];
+        int[] shape = new int[n];
+        int[] glyph = new int[n];
+        for (int p = 0; p < n; p++) {
+            if (owner[p] >= 0) {
+                SceneObject o = scene.object(owner[p]);
+                colour[p] = o.colour().ordinal() + 1;
+                shape[p] = o.shape().ordinal() + 1;
+            }
+        }
+        List<Character> chars = BitmapFont.characters();
+        for (SceneObject o : scene.objects()) {
+            if (o.hasGlyph()) {
+                glyph[glyphCell(o, grid)] = chars.indexOf(o.glyph()) + 1;
+            }
+        }
+        return new int[][] {colour, shape, glyph};
+    }
+
+    /**
+     * The object id owning each cell of a {@code grid x grid} patch grid, raster order: the object covering most
+     * of the cell, if it covers at least 15% of it; -1 for background.
+     */
+    public static int[] objects(Scene2d scene, int grid) {
         int size = ShapesBench.IMAGE_SIZE;
         int cell = size / grid;
         int n = grid * grid;
@@ -53,9 +79,7 @@ public final class PatchLabels {
                 }
             }
         }
-        int[] colour = new int[n];
-        int[] shape = new int[n];
-        int[] glyph = new int[n];
+        int[] owner = new int[n];
         for (int p = 0; p < n; p++) {
             int best = -1;
             for (int id = 0; id < objects; id++) {
@@ -63,21 +87,17 @@ public final class PatchLabels {
                     best = id;
                 }
             }
-            if (best >= 0) {
-                SceneObject o = scene.object(best);
-                colour[p] = o.colour().ordinal() + 1;
-                shape[p] = o.shape().ordinal() + 1;
-            }
+            owner[p] = best;
         }
-        List<Character> chars = BitmapFont.characters();
-        for (SceneObject o : scene.objects()) {
-            if (o.hasGlyph()) {
-                int gx = Math.min(size - 1, o.glyphX() + 5);
-                int gy = Math.min(size - 1, o.glyphY() + 7);
-                int p = Math.min(grid - 1, gy / cell) * grid + Math.min(grid - 1, gx / cell);
-                glyph[p] = chars.indexOf(o.glyph()) + 1;
-            }
-        }
-        return new int[][] {colour, shape, glyph};
+        return owner;
+    }
+
+    /** The cell (raster index) holding the centre of an object's printed character. */
+    public static int glyphCell(SceneObject o, int grid) {
+        int size = ShapesBench.IMAGE_SIZE;
+        int cell = size / grid;
+        int gx = Math.min(size - 1, o.glyphX() + 5);
+        int gy = Math.min(size - 1, o.glyphY() + 7);
+        return Math.min(grid - 1, gy / cell) * grid + Math.min(grid - 1, gx / cell);
     }
 }

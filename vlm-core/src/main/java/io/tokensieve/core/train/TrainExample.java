@@ -14,9 +14,12 @@ import java.util.List;
  * @param track a label for per-track loss reporting
  * @param patchLabels per image, optional per-patch class labels for a training-only auxiliary head
  *     ({@code [kinds][patches]}, class 0 = background); null, or null entries, where unknown
+ * @param pointing optional attention targets, per answer token {@code k}: the visual tokens (numbered across
+ *     the example's images, {@code image * patches + patch}) that the position predicting {@code answerIds[k]}
+ *     should attend to; null, or null entries, where there is none
  */
 public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz,
-                           float[] segTarget, String track, List<int[][]> patchLabels) {
+                           float[] segTarget, String track, List<int[][]> patchLabels, int[][] pointing) {
     public TrainExample {
         images = List.copyOf(images);
         xyz = xyz == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(xyz));
@@ -25,6 +28,11 @@ public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> ima
 
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, null, null);
+    }
+
+    public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
+                        String track, List<int[][]> patchLabels) {
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, null);
     }
 }

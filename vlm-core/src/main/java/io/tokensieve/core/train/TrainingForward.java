@@ -35,6 +35,9 @@ public final class TrainingForward {
     private int[][] labelTokens;
     private float groundWeight;
     private float promptWeight;
+    private float pointWeight;
+    private int[] pointLayers = new int[0];
+    private int pointHeads;
 
     public TrainingForward(LlavaForConditionalGeneration model, float segWeight) {
         this(model, segWeight, null, 0);
@@ -72,9 +75,31 @@ public final class TrainingForward {
         return this;
     }
 
+    /**
+     * Adds an attention-pointing loss: at every answer position with {@link TrainExample#pointing} targets, the first
+     * {@code heads} query heads of each decoder layer in {@code layers} should put their attention on the target
+     * visual tokens (the loss is {@code -log} of the attention mass there, averaged over positions, layers and heads).
+     * It teaches the decoder where to look directly, instead of leaving it to be discovered through the answer alone.
+     */
+    public TrainingForward withPointing(float weight, int[] layers, int heads) {
+        for (int l : layers) {
+            if (l < 0 || l >= cfg.text().numHiddenLayers()) {
+                throw new IllegalArgumentException("pointing layer " + l + " is not a decoder layer (0.."
+                        + (cfg.text().numHiddenLayers() - 1) + ")");
+            }
+        }
+        if (heads < 1 || heads > cfg.text().numAttentionHeads()) {
+            throw new IllegalArgumentException("pointing heads " + heads + " must be 1.." + cfg.text().numAttentionHeads());
+        }
+        this.pointWeight = weight;
+        this.pointLayers = layers.clone();
+        this.pointHeads = heads;
+        return this;
+    }
+
     /** Losses of one batch: total (what to differentiate), LM cross-entropy, mask loss and auxiliary loss (0 if none). */
     public record Losses(NDArray total, NDArray lm, NDArray seg, NDArray aux, NDArray ground, NDArray prompt,
-                         int answerTokens, int segExamples) {}
+                         NDArray point, int answerTokens, int segExamples) {}
 
     public Losses forward(NDManager mgr, List<TrainExample> batch) {
         int b = batch.size();
@@ -131,6 +156,8 @@ public final class TrainingForward {
         List<Long> segRows = new ArrayList<>();
         List<Integer> segExamples = new ArrayList<>();
         List<Integer> segImages = new ArrayList<>();
+        List<Long> pointRows = new ArrayList<>(); // (b * T + q) of positions with attention targets
+        List<int[]> pointKeys = new ArrayList<>(); // their target slots
         long segId = cfg.extras().segTokenIndex();
         int imageCursor = 0;
         // index layout of the source matrix: [text rows][visual rows][one zero row]
@@ -141,11 +168,13 @@ public final class TrainingForward {
             int slot = 0;
             int firstImage = imageCursor;
             int answerStart = e.promptIds().length;
+            List<Integer> visualSlots = new ArrayList<>(); // slot of the example's k-th visual token
             for (int j = 0; j < s.length; j++) {
                 long id = s[j];
                 if (id == imageId && j < answerStart) {
                     for (int p = 0; p < per; p++) {
                         gather[i * tmax + slot] = -(1 + (long) imageCursor * per + p); // visual row, resolved below
+                        visualSlots.add(slot);
                         slot++;
                     }
                     imageCursor++;
@@ -155,6 +184,16 @@ public final class TrainingForward {
                     if (j >= answerStart && slot > 0) {
                         lossRows.add((long) i * tmax + slot - 1); // position predicting this token
                         lossTargets.add(id);
+                        int k = j - answerStart;
+                        if (pointWeight > 0 && e.pointing() != null && k < e.pointing().length && e.pointing()[k] != null
+                                && e.pointing()[k].length > 0) {
+                            int[] keys = new int[e.pointing()[k].length];
+                            for (int v = 0; v < keys.length; v++) {
+                                keys[v] = visualSlots.get(e.pointing()[k][v]);
+                            }
+                            pointRows.add((long) i * tmax + slot - 1);
+                            pointKeys.add(keys);
+                        }
                     } else if (promptWeight > 0 && slot > 0 && id != segId) {
                         promptRows.add((long) i * tmax + slot - 1);
                         promptTargets.add(id);
@@ -203,8 +242,13 @@ public final class TrainingForward {
         // ---- decoder ----
         NDArray attnMask = mgr.create(mask, new Shape(b, 1, tmax, tmax));
         LlamaRotaryEmbedding.Rope rope = lm.rotary().forPositions(mgr, positions);
-        for (LlamaDecoderLayer layer : lm.layers()) {
-            h = layer.forward(h, rope, attnMask, null).hidden(); // [B, T, D]
+        List<NDArray> pointProbs = new ArrayList<>();
+        for (int li = 0; li < lm.layers().size(); li++) {
+            LlamaDecoderLayer.Output o = lm.layers().get(li).forward(h, rope, attnMask, null);
+            h = o.hidden(); // [B, T, D]
+            if (!pointRows.isEmpty() && contains(pointLayers, li)) {
+                pointProbs.add(o.probs()); // [B, H, T, T]
+            }
         }
         NDArray flatH = h.reshape((long) b * tmax, d); // [B*T, D]
 
@@ -268,7 +312,44 @@ public final class TrainingForward {
             groundLoss = grounding(mgr, batch, vis, lm.embedTokens(), per);
             total = total.add(Ops.scale(groundLoss, groundWeight));
         }
-        return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, lossRows.size(), segRows.size());
+        NDArray pointLoss = mgr.zeros(new Shape());
+        if (!pointProbs.isEmpty()) {
+            pointLoss = pointing(mgr, pointProbs, pointRows, pointKeys, b, tmax);
+            total = total.add(Ops.scale(pointLoss, pointWeight));
+        }
+        return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, pointLoss, lossRows.size(),
+                segRows.size());
+    }
+
+    /** Mean over rows, layers and heads of -log(attention mass on the row's target slots). */
+    private NDArray pointing(NDManager mgr, List<NDArray> probs, List<Long> rows, List<int[]> keys, int b, int tmax) {
+        int m = rows.size();
+        float[] target = new float[m * tmax];
+        for (int r = 0; r < m; r++) {
+            for (int k : keys.get(r)) {
+                target[r * tmax + k] = 1f;
+            }
+        }
+        NDArray t = mgr.create(target, new Shape(m, 1, tmax)); // [M, 1, T]
+        NDArray idx = mgr.create(rows.stream().mapToLong(Long::longValue).toArray());
+        NDArray sum = null;
+        for (NDArray p : probs) {
+            NDArray heads = p.get(new NDIndex(":, 0:" + pointHeads)).transpose(0, 2, 1, 3)
+                    .reshape((long) b * tmax, pointHeads, tmax); // [B*T, h, T]
+            NDArray mass = heads.get(new NDIndex("{}", idx)).mul(t).sum(new int[] {2}); // [M, h]
+            NDArray nll = Ops.shift(mass, 1e-6f).log().neg().mean();
+            sum = sum == null ? nll : sum.add(nll);
+        }
+        return Ops.scale(sum, 1f / probs.size());
+    }
+
+    private static boolean contains(int[] a, int v) {
+        for (int x : a) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The patch labels of every image of the batch in order (null for an image without labels). */

@@ -1,15 +1,20 @@
 package io.tokensieve.core.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.tokensieve.core.config.LlavaConfig;
 import io.tokensieve.core.model.ClipVisionModel;
+import io.tokensieve.core.model.LlamaDecoderLayer;
+import io.tokensieve.core.model.LlamaRotaryEmbedding;
 import io.tokensieve.core.model.LlavaForConditionalGeneration;
 import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.core.testing.TestModels;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -17,7 +22,10 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The extra training losses of {@link TrainingForward}: grounding against a plain-Java reference, prompt loss by identity. */
+/**
+ * The extra training losses of {@link TrainingForward}: grounding and pointing against plain-Java references over the
+ * inference-path tensors, prompt loss by identity.
+ */
 class TrainingForwardTest {
     private static float[] pixels(LlavaConfig c, long seed) {
         int s = c.vision().imageSize();
@@ -116,5 +124,114 @@ class TrainingForwardTest {
             assertEquals(0f, none.prompt().getFloat(), "no prompt loss unless asked for");
             assertEquals(none.lm().getFloat(), none.total().getFloat(), 1e-6);
         }
+    }
+
+    @Test
+    void pointingLossMatchesTheAttentionOfTheInferenceLayers() {
+        VlmModel vm = TestModels.tiny();
+        LlavaForConditionalGeneration model = vm.model();
+        LlavaConfig c = vm.config();
+        long img = c.imageTokenIndex();
+        int layersTotal = c.text().numHiddenLayers();
+        int[] layers = layersTotal > 1 ? new int[] {0, layersTotal - 1} : new int[] {0};
+        int heads = Math.max(1, c.text().numAttentionHeads() / 2);
+        // two examples of different lengths (padding), image at different offsets; targets on some answer tokens
+        List<TrainExample> batch = List.of(
+                new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null, "vqa", null,
+                        new int[][] {{0, 2, 5}, null}),
+                new TrainExample(new long[] {1, 5, img, 6, 7}, new long[] {8, 9, 2}, List.of(pixels(c, 6)), null, null,
+                        "vqa", null, new int[][] {{1}, {3, 4}, null}));
+        try (NDManager m = NDManager.newBaseManager()) {
+            TrainingForward.Losses l = new TrainingForward(model, 1f).withPointing(0.5f, layers, heads).forward(m, batch);
+
+            // reference: each example alone, assembled as inference does, -log of the summed probabilities per head
+            double sum = 0;
+            int n = 0;
+            for (TrainExample e : batch) {
+                List<float[]> probs = new ArrayList<>(); // per layer, [H * T * T]
+                int t = layerProbs(m, model, c, e, layers, probs);
+                int visStart = Arrays.stream(e.promptIds()).boxed().toList().indexOf(img);
+                int promptSlots = e.promptIds().length - 1 + c.vision().numPatches();
+                int h = c.text().numAttentionHeads();
+                for (int k = 0; k < e.answerIds().length; k++) {
+                    int[] target = e.pointing()[k];
+                    if (target == null) {
+                        continue;
+                    }
+                    int q = promptSlots - 1 + k; // the position predicting answer token k
+                    for (float[] p : probs) {
+                        for (int head = 0; head < heads; head++) {
+                            double mass = 0;
+                            for (int v : target) {
+                                mass += p[(head * t + q) * t + visStart + v];
+                            }
+                            sum += -Math.log(mass + 1e-6);
+                            n++;
+                        }
+                    }
+                }
+            }
+            assertEquals(3 * layers.length * heads, n);
+            assertEquals(sum / n, l.point().getFloat(), 1e-4, "pointing loss");
+            assertEquals(l.lm().getFloat() + 0.5f * l.point().getFloat(), l.total().getFloat(), 1e-4, "total = lm + w * point");
+            assertEquals(0f, new TrainingForward(model, 1f).forward(m, batch).point().getFloat(), "no pointing unless asked for");
+        }
+    }
+
+    @Test
+    void pointingRefusesLayersAndHeadsTheModelDoesNotHave() {
+        VlmModel vm = TestModels.tiny();
+        TrainingForward f = new TrainingForward(vm.model(), 1f);
+        int layers = vm.config().text().numHiddenLayers();
+        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> f.withPointing(1f, new int[] {layers}, 1)).getMessage().contains("not a decoder layer"));
+        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> f.withPointing(1f, new int[] {0}, 0)).getMessage().contains("pointing heads"));
+    }
+
+    /** Attention probabilities of the given layers for one example, embedded and masked as at inference; returns T. */
+    private static int layerProbs(NDManager m, LlavaForConditionalGeneration model, LlavaConfig c, TrainExample e, int[] layers,
+                                  List<float[]> out) {
+        int size = c.vision().imageSize();
+        int per = c.vision().numPatches();
+        long d = c.text().hiddenSize();
+        int[] fl = c.resolvedFeatureLayers();
+        NDArray f = ClipVisionModel.select(model.visionTower().hiddenStates(m.create(e.images().get(0),
+                new Shape(1, 3, size, size)), Arrays.stream(fl).max().orElse(0)), fl).get(":, 1:, :");
+        NDArray vis = model.multiModalProjector().forward(f).reshape(per, d);
+        List<NDArray> rows = new ArrayList<>();
+        long[] seq = new long[e.promptIds().length + e.answerIds().length];
+        System.arraycopy(e.promptIds(), 0, seq, 0, e.promptIds().length);
+        System.arraycopy(e.answerIds(), 0, seq, e.promptIds().length, e.answerIds().length);
+        for (long id : seq) {
+            if (id == c.imageTokenIndex()) {
+                rows.add(vis);
+            } else {
+                rows.add(model.languageModel().embed(m.create(new long[] {id})).reshape(1, d));
+            }
+        }
+        NDArray h = NDArrays.concat(new NDList(rows.toArray(new NDArray[0])), 0);
+        int t = (int) h.getShape().get(0);
+        h = h.reshape(1, t, d);
+        float[] mask = new float[t * t];
+        long[][] pos = new long[1][t];
+        for (int q = 0; q < t; q++) {
+            pos[0][q] = q;
+            for (int k = q + 1; k < t; k++) {
+                mask[q * t + k] = -1e9f;
+            }
+        }
+        LlamaRotaryEmbedding.Rope rope = model.languageModel().rotary().forPositions(m, pos);
+        NDArray mk = m.create(mask, new Shape(1, 1, t, t));
+        List<LlamaDecoderLayer> all = model.languageModel().layers();
+        for (int li = 0; li < all.size(); li++) {
+            LlamaDecoderLayer.Output o = all.get(li).forward(h, rope, mk, null);
+            h = o.hidden();
+            int layer = li;
+            if (Arrays.stream(layers).anyMatch(x -> x == layer)) {
+                out.add(o.probs().toFloatArray());
+            }
+        }
+        return t;
     }
 }

@@ -1,0 +1,127 @@
+package io.tokensieve.train;
+
+import io.tokensieve.datasets.shapes.Colour;
+import io.tokensieve.datasets.shapes.PatchLabels;
+import io.tokensieve.datasets.shapes.Scene2d;
+import io.tokensieve.datasets.shapes.SceneObject;
+import io.tokensieve.datasets.shapes.Shape2d;
+import io.tokensieve.datasets.shapes.Size;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Attention targets for the training-only pointing loss ({@code TrainingForward.withPointing}): which patches the
+ * position predicting an answer token should look at, from the scene graph (never from pixels).
+ *
+ * <p>For a question, the objects its noun phrases name ("the red circle", "blue objects", "squares", "objects"),
+ * all of them: a question about two objects points at both, a count at every counted object. For a caption, the
+ * object each word describes. An object's patches are the cells it owns ({@link PatchLabels#objects}) and the cell
+ * of its printed character. Questions that name no object present (a "no" probe) get no target.
+ */
+final class Pointing {
+    private Pointing() {}
+
+    /** Targets for an answer of {@code answerTokens} tokens: the first token points at the question's objects. */
+    static int[][] forQuestion(String question, Scene2d scene, int grid, int answerTokens) {
+        int[][] out = new int[answerTokens][];
+        if (answerTokens > 0) {
+            int[] cells = cells(scene, referred(question, scene), grid);
+            out[0] = cells.length == 0 ? null : cells;
+        }
+        return out;
+    }
+
+    /** Targets for a caption: every token of an object's words points at that object ({@code objectTokens[i]} tokens). */
+    static int[][] forCaption(List<SceneObject> objects, int[] objectTokens, Scene2d scene, int grid, int answerTokens) {
+        int[][] out = new int[answerTokens][];
+        int k = 0;
+        for (int i = 0; i < objects.size(); i++) {
+            int[] cells = cells(scene, List.of(objects.get(i)), grid);
+            for (int t = 0; t < objectTokens[i] && k < answerTokens; t++, k++) {
+                out[k] = cells.length == 0 ? null : cells;
+            }
+        }
+        return out;
+    }
+
+    /** The objects named by the question's noun phrases ([size] [colour] shape|object), in scene order, no repeats. */
+    static List<SceneObject> referred(String question, Scene2d scene) {
+        Set<SceneObject> out = new LinkedHashSet<>();
+        Size size = null;
+        Colour colour = null;
+        for (String w : question.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
+            Size sz = size(w);
+            Colour c = colour(w);
+            Shape2d sh = shape(w);
+            boolean object = w.equals("object") || w.equals("objects");
+            if (sz != null) {
+                size = sz;
+            } else if (c != null) {
+                colour = c;
+            } else if (sh != null || object) {
+                for (SceneObject o : scene.objects()) {
+                    if ((size == null || o.size() == size) && (colour == null || o.colour() == colour)
+                            && (sh == null || o.shape() == sh)) {
+                        out.add(o);
+                    }
+                }
+                size = null;
+                colour = null;
+            } else {
+                size = null;
+                colour = null;
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** Cells owned by the objects, plus the cells of their printed characters, ascending. */
+    static int[] cells(Scene2d scene, List<SceneObject> objects, int grid) {
+        int[] owner = PatchLabels.objects(scene, grid);
+        Set<Integer> ids = new LinkedHashSet<>();
+        objects.forEach(o -> ids.add(o.id()));
+        java.util.TreeSet<Integer> cells = new java.util.TreeSet<>();
+        for (int p = 0; p < owner.length; p++) {
+            if (owner[p] >= 0 && ids.contains(owner[p])) {
+                cells.add(p);
+            }
+        }
+        for (SceneObject o : objects) {
+            if (o.hasGlyph()) {
+                cells.add(PatchLabels.glyphCell(o, grid));
+            }
+        }
+        return cells.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static Size size(String w) {
+        for (Size s : Size.values()) {
+            if (s.word().equals(w)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private static Colour colour(String w) {
+        for (Colour c : Colour.values()) {
+            if (c.word().equals(w)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private static Shape2d shape(String w) {
+        for (Shape2d s : Shape2d.values()) {
+            if (s.word().equals(w) || s.plural().equals(w)) {
+                return s;
+            }
+        }
+        return null;
+    }
+}
