@@ -2,8 +2,10 @@ package io.tokensieve.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.train.FinalEvaluation;
 import io.tokensieve.train.ModelCard;
+import io.tokensieve.train.TokenProbe;
 import io.tokensieve.train.TrainSettings;
 import io.tokensieve.train.Trainer;
 import picocli.CommandLine.Command;
@@ -47,6 +49,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-eval", description = "skip the test-split evaluation and the model card")
     boolean noEval;
 
+    @Option(names = "--probe-tokens", paramLabel = "IMAGES", arity = "0..1", fallbackValue = "60",
+            description = "do not train: measure how much of each patch label (colour, shape, character) the visual tokens of "
+                    + "the model in OUT carry, on IMAGES held-out images (default 60), and print the table (with the training-only "
+                    + "patch-label head when OUT/checkpoint or OUT holds aux_head.safetensors)")
+    Integer probeTokens;
+
     @Option(names = "--eval-only", description = "do not train: evaluate the model in OUT and (re)write its model card")
     boolean evalOnly;
 
@@ -78,6 +86,23 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (s.steps() <= 0) {
             throw new Errors.UserException("--steps must be positive");
+        }
+        if (probeTokens != null) {
+            if (!Files.isRegularFile(out.resolve("config.json"))) {
+                throw new Errors.UserException("--probe-tokens: no model in " + out + " (config.json missing)");
+            }
+            if (probeTokens < 1) {
+                throw new Errors.UserException("--probe-tokens needs at least 1 image, got " + probeTokens);
+            }
+            try (VlmModel vm = VlmModel.load(out, ai.djl.Device.cpu())) {
+                // the run's checkpoint keeps the training-only head; a committed model may keep a copy beside its weights
+                Path head = out.resolve("checkpoint").resolve(Trainer.AUX);
+                if (!Files.isRegularFile(head)) {
+                    head = out.resolve(Trainer.AUX);
+                }
+                System.out.print(TokenProbe.table(TokenProbe.run(vm, head, probeTokens), probeTokens));
+            }
+            return 0;
         }
         ModelCard.Training training;
         if (evalOnly) {

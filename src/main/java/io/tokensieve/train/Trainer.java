@@ -49,7 +49,7 @@ public final class Trainer {
     static final String STATE = "trainer_state.json";
     static final String OPTIMIZER = "optimizer.safetensors";
     public static final String TRAINING_INFO = "training.json";
-    static final String AUX = "aux_head.safetensors";
+    public static final String AUX = "aux_head.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final TrainSettings settings;

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -65,5 +66,23 @@ class BundledModelTest {
             }
         }
         assertTrue(ok, report.toString());
+    }
+
+    @Test
+    void theTokenProbeFindsColourInTheVisualTokensOfTheBundledModel() {
+        Cli.Result r = Cli.run("train", "--probe-tokens", "6", "--out", MODEL.toString());
+        assertEquals(0, r.exit(), r.err());
+        // colour is carried by nearly every object patch (99% on 60 images, model card); a wrong word id, a wrong
+        // patch order or a head read with the wrong shapes would fall towards chance (1 in 6)
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\| colour \\| (\\d+) \\| ([0-9.]+)% \\| ([0-9.]+)% \\|")
+                .matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Integer.parseInt(m.group(1)) > 20, r.out());
+        assertTrue(Double.parseDouble(m.group(2)) > 80, "projected tokens: " + r.out());
+        assertTrue(Double.parseDouble(m.group(3)) > 80, "patch-label head: " + r.out());
+        assertTrue(r.out().contains("| shape |") && r.out().contains("| character |"), r.out());
+        Cli.Result none = Cli.run("train", "--probe-tokens", "--out", tmp.toString());
+        assertEquals(2, none.exit(), none.err());
+        assertTrue(none.err().contains("no model in"), none.err());
     }
 }

@@ -1,0 +1,167 @@
+package io.tokensieve.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.tokensieve.core.config.LlavaConfig;
+import io.tokensieve.core.image.ClipImageProcessor;
+import io.tokensieve.core.model.ClipVisionModel;
+import io.tokensieve.core.model.LlavaForConditionalGeneration;
+import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.core.weights.SafetensorsReader;
+import io.tokensieve.datasets.shapes.PatchLabels;
+import io.tokensieve.datasets.shapes.ShapesBench;
+import io.tokensieve.datasets.shapes.VqaExample;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * How much of each patch label (colour, shape, printed character) reaches a trained model's visual tokens, on
+ * held-out ShapesBench images: per labelled patch, is the nearest word of that kind (cosine against the text
+ * embedding table) to the projected visual token its label's word; and, when the run's checkpoint keeps the
+ * training-only patch-label head, does that head read the label from the vision features. Separates "lost in the
+ * vision tower" from "lost in the decoder".
+ */
+public final class TokenProbe {
+    /** Held-out images come from this ShapesBench seed (neither training data, 1000+, nor the test split, 11). */
+    public static final long SEED = 777;
+    private static final String[] KINDS = {"colour", "shape", "character"};
+
+    /**
+     * One label kind.
+     *
+     * @param patches labelled patches measured
+     * @param nearestWord share of them whose projected token is nearest to their label's word among the kind's words
+     * @param head share the patch-label head reads right from the vision features (NaN without the head)
+     */
+    public record Row(String kind, int patches, double nearestWord, double head) {}
+
+    private TokenProbe() {}
+
+    /** Measures {@code images} held-out images; {@code auxHead} is the run's checkpoint head file or null. */
+    public static List<Row> run(VlmModel vm, Path auxHead, int images) throws IOException {
+        if (images < 1) {
+            throw new IllegalArgumentException("the token probe needs at least one image, got " + images);
+        }
+        LlavaForConditionalGeneration model = vm.model();
+        LlavaConfig c = vm.config();
+        int size = c.vision().imageSize();
+        int per = c.vision().numPatches();
+        int grid = (int) Math.round(Math.sqrt(per));
+        int d = (int) c.text().hiddenSize();
+        String[][] words = PatchLabels.words();
+        int[][] ids = new int[KINDS.length][]; // token of each label word in the model's vocabulary, -1 if not one token
+        for (int k = 0; k < KINDS.length; k++) {
+            ids[k] = new int[words[k].length];
+            for (int cls = 1; cls < words[k].length; cls++) {
+                long[] t = vm.tokenizer().encodePlain(words[k][cls]);
+                ids[k][cls] = t.length == 1 ? (int) t[0] : -1;
+            }
+        }
+        SafetensorsReader head = auxHead != null && Files.isRegularFile(auxHead) ? SafetensorsReader.openFile(auxHead) : null;
+        float[] table = model.languageModel().embedTokens().toFloatArray(); // [V * D]
+        ClipImageProcessor processor = vm.processor();
+        int[] total = new int[KINDS.length];
+        int[] nearest = new int[KINDS.length];
+        int[] headRight = new int[KINDS.length];
+        int[] fl = c.resolvedFeatureLayers();
+        for (int i = 0; i < images; i++) {
+            VqaExample v = ShapesBench.vqa(SEED, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
+            int[][] labels = PatchLabels.of(v.scene(), grid);
+            try (NDManager m = NDManager.newBaseManager(vm.device())) {
+                float[] px = processor.preprocess(ShapesTrainData.quantised(v.image())).chw();
+                List<NDArray> hs = model.visionTower().hiddenStates(m.create(px, new Shape(1, 3, size, size)),
+                        Arrays.stream(fl).max().orElse(0));
+                NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [1, N, Dv]
+                float[] vis = model.multiModalProjector().forward(f).toFloatArray(); // [N * D]
+                NDArray feats = hs.get(fl[0]).get("0, 1:, :"); // [N, Dv], what the head was trained on
+                for (int k = 0; k < KINDS.length; k++) {
+                    float[] logits = null;
+                    int classes = words[k].length;
+                    if (head != null) {
+                        NDArray w = m.create(head.readFloats("aux." + k + ".weight"), new Shape(classes, feats.getShape().get(1)));
+                        NDArray b = m.create(head.readFloats("aux." + k + ".bias"));
+                        logits = feats.matMul(w.transpose()).add(b).toFloatArray(); // [N * C]
+                    }
+                    for (int p = 0; p < per; p++) {
+                        int y = labels[k][p];
+                        if (y == 0) {
+                            continue;
+                        }
+                        total[k]++;
+                        int best = -1;
+                        double bestCos = Double.NEGATIVE_INFINITY;
+                        for (int cls = 1; cls < classes; cls++) {
+                            if (ids[k][cls] < 0) {
+                                continue;
+                            }
+                            double cos = cosine(vis, p, table, ids[k][cls], d);
+                            if (cos > bestCos) {
+                                bestCos = cos;
+                                best = cls;
+                            }
+                        }
+                        if (best == y) {
+                            nearest[k]++;
+                        }
+                        if (logits != null && argmax(logits, p * classes, classes) == y) {
+                            headRight[k]++;
+                        }
+                    }
+                }
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int k = 0; k < KINDS.length; k++) {
+            rows.add(new Row(KINDS[k], total[k], share(nearest[k], total[k]),
+                    head == null ? Double.NaN : share(headRight[k], total[k])));
+        }
+        return rows;
+    }
+
+    /** The rows as a Markdown table. */
+    public static String table(List<Row> rows, int images) {
+        StringBuilder b = new StringBuilder(String.format("Visual-token probe: %d held-out images (ShapesBench seed %d)%n%n",
+                images, SEED));
+        b.append("| label | labelled patches | projected token nearest to its word | patch-label head on vision features |\n");
+        b.append("|---|---|---|---|\n");
+        for (Row r : rows) {
+            b.append(String.format("| %s | %d | %.1f%% | %s |%n", r.kind(), r.patches(), r.nearestWord(),
+                    Double.isNaN(r.head()) ? "- (no checkpoint head)" : String.format("%.1f%%", r.head())));
+        }
+        return b.toString();
+    }
+
+    private static double share(int right, int total) {
+        return total == 0 ? Double.NaN : 100.0 * right / total;
+    }
+
+    private static int argmax(float[] x, int from, int n) {
+        int best = 0;
+        for (int k = 1; k < n; k++) {
+            if (x[from + k] > x[from + best]) {
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    private static double cosine(float[] v, int row, float[] t, int token, int d) {
+        double dot = 0;
+        double a = 0;
+        double b = 0;
+        for (int k = 0; k < d; k++) {
+            double x = v[row * d + k];
+            double y = t[token * d + k];
+            dot += x * y;
+            a += x * x;
+            b += y * y;
+        }
+        return dot / Math.sqrt(a * b + 1e-12);
+    }
+}
