@@ -38,9 +38,10 @@ final class Pointing {
     /** Targets for a caption: every token of an object's words points at that object ({@code objectTokens[i]} tokens). */
     static int[][] forCaption(List<SceneObject> objects, int[] objectTokens, Scene2d scene, int grid, int answerTokens) {
         int[][] out = new int[answerTokens][];
+        int[] owner = PatchLabels.objects(scene, grid); // once per caption, not once per object
         int k = 0;
         for (int i = 0; i < objects.size(); i++) {
-            int[] cells = cells(scene, List.of(objects.get(i)), grid);
+            int[] cells = cells(owner, List.of(objects.get(i)), grid);
             for (int t = 0; t < objectTokens[i] && k < answerTokens; t++, k++) {
                 out[k] = cells.length == 0 ? null : cells;
             }
@@ -81,7 +82,11 @@ final class Pointing {
 
     /** Cells owned by the objects, plus the cells of their printed characters, ascending. */
     static int[] cells(Scene2d scene, List<SceneObject> objects, int grid) {
-        int[] owner = PatchLabels.objects(scene, grid);
+        return cells(PatchLabels.objects(scene, grid), objects, grid);
+    }
+
+    /** As {@link #cells(Scene2d, List, int)}, with the scene's cell owners already computed. */
+    private static int[] cells(int[] owner, List<SceneObject> objects, int grid) {
         Set<Integer> ids = new LinkedHashSet<>();
         objects.forEach(o -> ids.add(o.id()));
         java.util.TreeSet<Integer> cells = new java.util.TreeSet<>();
