@@ -12,6 +12,7 @@ import io.tokensieve.core.prune.BudgetConvention;
 import io.tokensieve.core.prune.ConfiguredPruner;
 import io.tokensieve.core.prune.HookPoint;
 import io.tokensieve.core.prune.ImageSpan;
+import io.tokensieve.core.prune.KeptRows;
 import io.tokensieve.core.prune.ModelShape;
 import io.tokensieve.core.prune.Need;
 import io.tokensieve.core.prune.PruneDecision;
@@ -601,34 +602,7 @@ public final class VisualTokenFilter {
 
     /** Maps replaced original index -> row of the decision's replacements (validated). */
     private Map<Integer, Integer> replacementRows(PruneStep step, PruneDecision d, long width) {
-        int[] idx = d.replaced();
-        Map<Integer, Integer> m = new HashMap<>();
-        if (idx.length == 0) {
-            return m;
-        }
-        String where = "pruner " + pruner.id() + " step " + step.name() + " at " + step.hook();
-        NDArray r = d.replacements();
-        if (r == null || r.getShape().dimension() != 2 || r.getShape().get(0) != idx.length
-                || r.getShape().get(1) != width) {
-            throw new PruneException(where + ": replacements must be [" + idx.length + ", " + width + "], got "
-                    + (r == null ? "none" : r.getShape()));
-        }
-        if (r.getDataType() != DataType.FLOAT32) {
-            throw new PruneException(where + ": replacements must be float32");
-        }
-        Set<Integer> kept = new HashSet<>();
-        for (int v : d.kept()) {
-            kept.add(v);
-        }
-        for (int i = 0; i < idx.length; i++) {
-            if (!kept.contains(idx[i])) {
-                throw new PruneException(where + ": replacement for token " + idx[i] + ", which is not kept");
-            }
-            if (m.put(idx[i], i) != null) {
-                throw new PruneException(where + ": token " + idx[i] + " replaced twice");
-            }
-        }
-        return m;
+        return KeptRows.replacementSlots(d, "pruner " + pruner.id() + " step " + step.name() + " at " + step.hook(), width);
     }
 
     /** The rows of {@code kept} after a step (in the call's manager): replacements, live rows, or base rows. */
@@ -638,32 +612,8 @@ public final class VisualTokenFilter {
         for (int i = 0; i < live.length; i++) {
             liveRow.put(live[i], i);
         }
-        List<NDArray> parts = new ArrayList<>();
-        parts.add(rows);
-        int replBase = live.length;
-        if (!repl.isEmpty()) {
-            parts.add(d.replacements().get(mgr, new NDIndex(":")));
-        }
-        int extraBase = replBase + (repl.isEmpty() ? 0 : (int) d.replacements().getShape().get(0));
-        List<Integer> extra = new ArrayList<>();
-        long[] gather = new long[kept.length];
-        for (int i = 0; i < kept.length; i++) {
-            int v = kept[i];
-            if (repl.containsKey(v)) {
-                gather[i] = replBase + repl.get(v);
-            } else if (liveRow.containsKey(v)) {
-                gather[i] = liveRow.get(v);
-            } else {
-                gather[i] = extraBase + extra.size();
-                extra.add(v);
-            }
-        }
-        if (!extra.isEmpty()) {
-            long[] idx = extra.stream().mapToLong(Integer::longValue).toArray();
-            parts.add(base.get(new NDIndex("{}", mgr.create(idx))));
-        }
-        NDArray stacked = concat(parts);
-        return stacked.get(new NDIndex("{}", mgr.create(gather)));
+        int[] current = Arrays.stream(kept).map(v -> liveRow.getOrDefault(v, -1)).toArray();
+        return KeptRows.assemble(rows, kept, current, repl, d.replacements(), () -> base, mgr, false);
     }
 
     private static List<FilterResult.Merged> merged(int[] live, NDArray rows, Set<Integer> replaced) {

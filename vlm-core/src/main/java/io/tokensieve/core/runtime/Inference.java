@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.tokensieve.core.config.LlavaConfig;
 import io.tokensieve.core.model.ClipVisionModel;
@@ -17,6 +16,7 @@ import io.tokensieve.core.model.LlavaForConditionalGeneration;
 import io.tokensieve.core.prune.BudgetConvention;
 import io.tokensieve.core.prune.HookPoint;
 import io.tokensieve.core.prune.ImageSpan;
+import io.tokensieve.core.prune.KeptRows;
 import io.tokensieve.core.prune.ModelShape;
 import io.tokensieve.core.prune.PositionPolicy;
 import io.tokensieve.core.prune.PruneDecision;
@@ -471,41 +471,11 @@ final class Inference {
         for (int i = 0; i < s.live.length; i++) {
             liveRow.put(s.live[i], i);
         }
-        List<NDArray> parts = new ArrayList<>();
-        parts.add(s.liveRows);
-        int base = s.live.length;
-        NDArray source = vision ? s.features : null;
-        int[] gather = new int[kept.length];
+        int[] current = Arrays.stream(kept).map(v -> liveRow.getOrDefault(v, -1)).toArray();
         Map<Integer, Integer> repl = replacementRows(s, step, d, vision ? s.features.getShape().get(1)
                 : cfg.text().hiddenSize());
-        if (!repl.isEmpty()) {
-            NDArray r = d.replacements().get(batch, new NDIndex(":"));
-            parts.add(r);
-        }
-        int replBase = base;
-        int extraBase = base + (repl.isEmpty() ? 0 : (int) d.replacements().getShape().get(0));
-        List<Integer> extraIdx = new ArrayList<>();
-        for (int i = 0; i < kept.length; i++) {
-            int v = kept[i];
-            if (repl.containsKey(v)) {
-                gather[i] = replBase + repl.get(v);
-            } else if (liveRow.containsKey(v)) {
-                gather[i] = liveRow.get(v);
-            } else {
-                gather[i] = extraBase + extraIdx.size();
-                extraIdx.add(v);
-            }
-        }
-        if (!extraIdx.isEmpty()) {
-            NDArray idx = batch.create(extraIdx.stream().mapToLong(Integer::longValue).toArray());
-            NDArray all = vision ? source : projectedAll(s);
-            parts.add(all.get(new NDIndex("{}", idx)));
-        }
-        NDArray stacked = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts.toArray(new NDArray[0])), 0);
-        if (isIdentity(gather, (int) stacked.getShape().get(0))) {
-            return stacked;
-        }
-        return stacked.get(new NDIndex("{}", batch.create(Arrays.stream(gather).asLongStream().toArray())));
+        return KeptRows.assemble(s.liveRows, kept, current, repl, d.replacements(),
+                () -> vision ? s.features : projectedAll(s), batch, true);
     }
 
     // ------------------------------------------------------------------ sequences
@@ -605,36 +575,16 @@ final class Inference {
 
     private void applyLayerDecision(SampleState s, NDArray h, int[] kept, PruneDecision d, Map<Integer, Integer> repl) {
         SequenceLayout old = s.seq;
-        PositionPolicy policy = positionPolicy(s);
-        SequenceLayout next = layoutOf(s, kept, policy);
+        SequenceLayout next = layoutOf(s, kept, positionPolicy(s));
         NDArray cur = h.get(new NDIndex("{}, :{}", s.index, old.size())); // [T, D]
-        List<NDArray> parts = new ArrayList<>();
-        parts.add(cur);
-        int replBase = old.size();
-        if (!repl.isEmpty()) {
-            parts.add(d.replacements().get(batch, new NDIndex(":")));
-        }
-        int extraBase = replBase + (repl.isEmpty() ? 0 : (int) d.replacements().getShape().get(0));
-        List<Integer> extra = new ArrayList<>();
-        long[] gather = new long[next.size()];
+        int[] visual = new int[next.size()];
+        int[] current = new int[next.size()];
         for (int slot = 0; slot < next.size(); slot++) {
-            int v = next.visualIndex(slot);
-            int oldSlot = old.slotOfSeqIndex(next.seqIndex(slot));
-            if (v >= 0 && repl.containsKey(v)) {
-                gather[slot] = replBase + repl.get(v);
-            } else if (oldSlot >= 0) {
-                gather[slot] = oldSlot;
-            } else {
-                gather[slot] = extraBase + extra.size();
-                extra.add(v);
-            }
+            visual[slot] = next.visualIndex(slot);
+            current[slot] = old.slotOfSeqIndex(next.seqIndex(slot));
         }
-        if (!extra.isEmpty()) {
-            NDArray idx = batch.create(extra.stream().mapToLong(Integer::longValue).toArray());
-            parts.add(projectedAll(s).get(new NDIndex("{}", idx)));
-        }
-        NDArray stacked = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts.toArray(new NDArray[0])), 0);
-        s.liveRows = stacked.get(new NDIndex("{}", batch.create(gather))); // [T', D]
+        s.liveRows = KeptRows.assemble(cur, visual, current, repl, d.replacements(), () -> projectedAll(s), batch,
+                false); // [T', D]
         s.seq = next;
     }
 
@@ -681,33 +631,8 @@ final class Inference {
 
     /** Maps replaced original index -> row in the decision's replacement array (validated). */
     private Map<Integer, Integer> replacementRows(SampleState s, PruneStep step, PruneDecision d, long width) {
-        int[] idx = d.replaced();
-        Map<Integer, Integer> m = new HashMap<>();
-        if (idx.length == 0) {
-            return m;
-        }
-        String where = "pruner " + s.prunerLabel() + " step " + step.name() + " at " + step.hook();
-        NDArray r = d.replacements();
-        if (r == null || r.getShape().dimension() != 2 || r.getShape().get(0) != idx.length || r.getShape().get(1) != width) {
-            throw new PruneException(where + ": replacements must be [" + idx.length + ", " + width + "], got "
-                    + (r == null ? "none" : r.getShape()));
-        }
-        Set<Integer> kept = new HashSet<>();
-        for (int v : d.kept()) {
-            kept.add(v);
-        }
-        for (int i = 0; i < idx.length; i++) {
-            if (!kept.contains(idx[i])) {
-                throw new PruneException(where + ": replacement for token " + idx[i] + ", which is not kept");
-            }
-            if (m.put(idx[i], i) != null) {
-                throw new PruneException(where + ": token " + idx[i] + " replaced twice");
-            }
-        }
-        if (r.getDataType() != DataType.FLOAT32) {
-            throw new PruneException(where + ": replacements must be float32");
-        }
-        return m;
+        return KeptRows.replacementSlots(d, "pruner " + s.prunerLabel() + " step " + step.name() + " at " + step.hook(),
+                width);
     }
 
     private void checkBudget(SampleState s) {
