@@ -25,7 +25,9 @@ import java.util.List;
  * held-out ShapesBench images: per labelled patch, is the nearest word of that kind (cosine against the text
  * embedding table) to the projected visual token its label's word; and, when the run's checkpoint keeps the
  * training-only patch-label head, does that head read the label from the vision features. Separates "lost in the
- * vision tower" from "lost in the decoder".
+ * vision tower" from "lost in the decoder". A last row asks the same of whole objects: is an object's shape read
+ * right from the mean, over the patches it owns, of the cosines to each shape word (or of the head's logits), which
+ * is what a decoder attending to the object could at best combine.
  */
 public final class TokenProbe {
     /** Held-out images come from this ShapesBench seed (neither training data, 1000+, nor the test split, 11). */
@@ -35,7 +37,7 @@ public final class TokenProbe {
     /**
      * One label kind.
      *
-     * @param patches labelled patches measured
+     * @param patches labelled patches measured (objects, for the per-object row)
      * @param nearestWord share of them whose projected token is nearest to their label's word among the kind's words
      * @param head share the patch-label head reads right from the vision features (NaN without the head)
      */
@@ -69,10 +71,15 @@ public final class TokenProbe {
         int[] total = new int[KINDS.length];
         int[] nearest = new int[KINDS.length];
         int[] headRight = new int[KINDS.length];
+        int shape = 1;
+        int objects = 0;
+        int objectNearest = 0;
+        int objectHead = 0;
         int[] fl = c.resolvedFeatureLayers();
         for (int i = 0; i < images; i++) {
             VqaExample v = ShapesBench.vqa(SEED, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
             int[][] labels = PatchLabels.of(v.scene(), grid);
+            int[] owner = PatchLabels.objects(v.scene(), grid);
             try (NDManager m = NDManager.newBaseManager(vm.device())) {
                 float[] px = processor.preprocess(ShapesTrainData.quantised(v.image())).chw();
                 List<NDArray> hs = model.visionTower().hiddenStates(m.create(px, new Shape(1, 3, size, size)),
@@ -87,6 +94,12 @@ public final class TokenProbe {
                         NDArray w = m.create(head.readFloats("aux." + k + ".weight"), new Shape(classes, feats.getShape().get(1)));
                         NDArray b = m.create(head.readFloats("aux." + k + ".bias"));
                         logits = feats.matMul(w.transpose()).add(b).toFloatArray(); // [N * C]
+                    }
+                    if (k == shape) {
+                        int[] right = objectVotes(v.scene().objects().size(), owner, labels[k], vis, table, ids[k], d, logits);
+                        objects += right[0];
+                        objectNearest += right[1];
+                        objectHead += right[2];
                     }
                     for (int p = 0; p < per; p++) {
                         int y = labels[k][p];
@@ -121,7 +134,58 @@ public final class TokenProbe {
             rows.add(new Row(KINDS[k], total[k], share(nearest[k], total[k]),
                     head == null ? Double.NaN : share(headRight[k], total[k])));
         }
+        rows.add(new Row("shape, per object", objects, share(objectNearest, objects),
+                head == null ? Double.NaN : share(objectHead, objects)));
         return rows;
+    }
+
+    /**
+     * {objects measured, read right from the mean cosine to each word, read right from the mean head logits}: every
+     * object owning a labelled patch, its class read from all of its patches together.
+     */
+    private static int[] objectVotes(int count, int[] owner, int[] label, float[] vis, float[] table, int[] ids, int d,
+                                     float[] logits) {
+        int classes = ids.length;
+        double[][] cos = new double[count][classes];
+        double[][] logit = new double[count][classes];
+        int[] y = new int[count];
+        for (int p = 0; p < owner.length; p++) {
+            if (owner[p] < 0 || label[p] == 0) {
+                continue;
+            }
+            y[owner[p]] = label[p];
+            for (int cls = 1; cls < classes; cls++) {
+                cos[owner[p]][cls] += ids[cls] < 0 ? Double.NEGATIVE_INFINITY : cosine(vis, p, table, ids[cls], d);
+                if (logits != null) {
+                    logit[owner[p]][cls] += logits[p * classes + cls];
+                }
+            }
+        }
+        int[] out = new int[3];
+        for (int o = 0; o < count; o++) {
+            if (y[o] == 0) {
+                continue;
+            }
+            out[0]++;
+            if (argmax(cos[o], 1) == y[o]) {
+                out[1]++;
+            }
+            if (logits != null && argmax(logit[o], 1) == y[o]) {
+                out[2]++;
+            }
+        }
+        return out;
+    }
+
+    /** Index of the largest of {@code x[from..]}. */
+    private static int argmax(double[] x, int from) {
+        int best = from;
+        for (int k = from + 1; k < x.length; k++) {
+            if (x[k] > x[best]) {
+                best = k;
+            }
+        }
+        return best;
     }
 
     /** The rows as a Markdown table. */

@@ -81,6 +81,11 @@ class BundledModelTest {
         assertTrue(Double.parseDouble(m.group(2)) > 80, "projected tokens: " + r.out());
         assertTrue(Double.parseDouble(m.group(3)) > 80, "patch-label head: " + r.out());
         assertTrue(r.out().contains("| shape |") && r.out().contains("| character |"), r.out());
+        // every measured object owns at least one labelled patch
+        java.util.regex.Matcher o = java.util.regex.Pattern.compile("\\| shape, per object \\| (\\d+) \\|").matcher(r.out());
+        assertTrue(o.find(), r.out());
+        int objects = Integer.parseInt(o.group(1));
+        assertTrue(objects > 0 && objects <= Integer.parseInt(m.group(1)), r.out());
         Cli.Result none = Cli.run("train", "--probe-tokens", "--out", tmp.toString());
         assertEquals(2, none.exit(), none.err());
         assertTrue(none.err().contains("no model in"), none.err());
