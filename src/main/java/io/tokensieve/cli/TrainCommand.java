@@ -46,6 +46,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--peak-lr", paramLabel = "LR", description = "with --init-from: peak learning rate (default 5e-4)")
     Float peakLr;
 
+    @Option(names = "--vision-steps", paramLabel = "N", description = "first train the vision tower alone on the "
+            + "patch-label head for N steps, then the full recipe (default 0: none)")
+    Integer visionSteps;
+
     @Option(names = "--no-eval", description = "skip the test-split evaluation and the model card")
     boolean noEval;
 
@@ -83,6 +87,12 @@ final class TrainCommand implements Callable<Integer> {
             s = s.continuing(initFrom.toString(), peakLr == null ? 5e-4f : peakLr);
         } else if (peakLr != null) {
             throw new Errors.UserException("--peak-lr applies to --init-from runs only");
+        }
+        if (visionSteps != null) {
+            if (visionSteps < 0) {
+                throw new Errors.UserException("--vision-steps must be 0 or more, got " + visionSteps);
+            }
+            s = s.withVisionSteps(visionSteps);
         }
         if (s.steps() <= 0) {
             throw new Errors.UserException("--steps must be positive");

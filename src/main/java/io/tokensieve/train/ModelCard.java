@@ -63,7 +63,9 @@ public final class ModelCard {
                         + "the question or caption word refers to) %.1f",
                 s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
                 s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(), s.pointWeight())));
-        b.append(row("steps", t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
+        b.append(row("steps", (s.visionSteps() > 0 ? s.visionSteps() + " vision-stage steps (the vision tower and the "
+                + "patch-label head alone, images of data seed " + (s.dataSeed() + Trainer.VISION_SEED_OFFSET) + "), then " : "")
+                + t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
                 ? " (stopped by the " + String.format(Locale.ROOT, "%.0f", s.maxMinutes()) + "-minute budget)" : "")));
         b.append(row("wall time", String.format(Locale.ROOT, "%.1f minutes of training on %s", t.wallMinutes(), t.machine())));
         if (s.initFrom() != null) {
@@ -73,7 +75,9 @@ public final class ModelCard {
             b.append(row("last logged losses", t.lossLog().get(t.lossLog().size() - 1)));
         }
         b.append(row("reproduce", s.initFrom() == null
-                ? "`./sieve train --preset sieve-tiny --out DIR` (add `--resume` after an interruption)"
+                ? "`./sieve train --preset sieve-tiny" + (s.visionSteps() > 0 ? " --vision-steps " + s.visionSteps() : "")
+                        + (s.steps() != TrainSettings.sieveTiny().steps() ? " --steps " + s.steps() : "")
+                        + " --out DIR` (add `--resume` after an interruption)"
                 : String.format(Locale.ROOT, "`./sieve train --preset sieve-tiny --out STAGE1 --no-eval`, then `./sieve train "
                 + "--init-from STAGE1 --peak-lr %.0e --steps %d --max-minutes %.0f --out DIR` (add `--resume` after an "
                 + "interruption)", s.peakLr(), s.steps(), s.maxMinutes())));

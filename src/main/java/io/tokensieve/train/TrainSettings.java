@@ -48,7 +48,8 @@ public record TrainSettings(
         double earlyFraction,
         int checkpointEvery,
         double maxMinutes,
-        String initFrom) {
+        String initFrom,
+        int visionSteps) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -69,28 +70,39 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 128, 4, 4, 256, 8, 8, 2, 688, 64,
-                16, 3600, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null);
+                16, 3600, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 0);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
     public static TrainSettings smoke(int steps) {
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
-                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null);
+                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0);
     }
 
     public TrainSettings withSteps(int n) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, n, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
                 segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, maxMinutes, initFrom);
+                earlyFraction, checkpointEvery, maxMinutes, initFrom, visionSteps);
+    }
+
+    /**
+     * With a first stage of {@code n} steps that trains the vision tower alone on the patch-label head (before the
+     * {@link #steps} of the full recipe, which the tower otherwise learns shape in only slowly).
+     */
+    public TrainSettings withVisionSteps(int n) {
+        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
+                textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
+                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
+                earlyFraction, checkpointEvery, maxMinutes, initFrom, n);
     }
 
     public TrainSettings withMaxMinutes(double m) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
                 segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, m, initFrom);
+                earlyFraction, checkpointEvery, m, initFrom, visionSteps);
     }
 
     /**
@@ -102,7 +114,7 @@ public record TrainSettings(
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, lr, minLrFraction, warmupSteps, weightDecay, clipNorm,
                 segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed + 1, initSeed, shots, views, mixture, mixture,
-                0.0, checkpointEvery, maxMinutes, dir);
+                0.0, checkpointEvery, maxMinutes, dir, 0);
     }
 
     /** The track mixture in effect at a step (the early mixture for the first {@code earlyFraction} of the run). */

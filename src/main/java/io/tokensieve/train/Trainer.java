@@ -23,8 +23,10 @@ import io.tokensieve.core.weights.ModelWeights;
 import io.tokensieve.core.weights.SafetensorsReader;
 import io.tokensieve.core.weights.SafetensorsWriter;
 import io.tokensieve.datasets.shapes.PatchLabels;
+import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.ShapesExample;
 import io.tokensieve.datasets.shapes.ShapesVocabulary;
+import io.tokensieve.datasets.shapes.VqaExample;
 import io.tokensieve.eval.Progress;
 
 import java.io.IOException;
@@ -166,6 +168,15 @@ public final class Trainer {
         if (settings.pointWeight() > 0) {
             forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
         }
+        if (savedMoments == null && settings.visionSteps() > 0) {
+            if (aux == null) {
+                throw new IllegalArgumentException("a vision stage trains the patch-label head: it needs an aux weight above 0");
+            }
+            long v0 = System.nanoTime();
+            List<String> stage = visionStage(settings, model, weights, aux, new ClipImageProcessor(pre), base, log);
+            lossLog.addAll(stage);
+            elapsedBefore += (System.nanoTime() - v0) / 1e9; // the time budget covers both stages
+        }
         Path tokDir = Files.createTempDirectory("sieve-tok");
         wl.save(tokDir);
         SieveTokenizer tokenizer = SieveTokenizer.load(tokDir);
@@ -282,6 +293,76 @@ public final class Trainer {
         tokenizer.close();
         weights.close();
         return new Outcome(out, step, wall, step >= settings.steps(), lossLog);
+    }
+
+    /** Images of the vision stage come from this ShapesBench seed offset past the run's data seed. */
+    static final long VISION_SEED_OFFSET = 2;
+
+    /**
+     * The vision stage: {@code settings.visionSteps()} steps that train the vision tower and the patch-label head
+     * alone (nothing else is touched), on batches of VQA-track images of seed {@code dataSeed + 2}, with their own
+     * AdamW and the preset's warm-up and cosine schedule over the stage. Returns its loss lines.
+     */
+    static List<String> visionStage(TrainSettings settings, LlavaForConditionalGeneration model, ModelWeights weights,
+                                    AuxPatchHead aux, ClipImageProcessor processor, NDManager base, PrintStream log) {
+        int n = settings.visionSteps();
+        int batch = settings.batchSize();
+        int size = settings.imageSize();
+        int grid = settings.grid();
+        int per = grid * grid;
+        int[] layers = model.config().resolvedFeatureLayers();
+        int top = java.util.Arrays.stream(layers).max().orElse(0);
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        weights.all().forEach((k, v) -> {
+            if (k.startsWith(io.tokensieve.core.weights.CheckpointKeys.VISION)) {
+                params.put(k, v);
+            }
+        });
+        params.putAll(aux.parameters());
+        AdamW opt = new AdamW(0.9f, 0.98f, 1e-8f, settings.weightDecay(), settings.clipNorm());
+        TrainSettings schedule = settings.withSteps(n);
+        Progress progress = Progress.onStderr("vision", n, 0);
+        Ema loss = new Ema();
+        List<String> lines = new ArrayList<>();
+        for (int step = 0; step < n; step++) {
+            float[] pixels = new float[batch * 3 * size * size];
+            int[][] labels = new int[aux.kinds()][batch * per];
+            float[] mask = new float[batch * per];
+            for (int i = 0; i < batch; i++) {
+                VqaExample v = ShapesBench.vqa(settings.dataSeed() + VISION_SEED_OFFSET,
+                        (step * batch + i) * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
+                System.arraycopy(processor.preprocess(ShapesTrainData.quantised(v.image())).chw(), 0, pixels,
+                        i * 3 * size * size, 3 * size * size);
+                int[][] l = PatchLabels.of(v.scene(), grid);
+                for (int k = 0; k < aux.kinds(); k++) {
+                    System.arraycopy(l[k], 0, labels[k], i * per, per);
+                }
+                java.util.Arrays.fill(mask, i * per, (i + 1) * per, 1f);
+            }
+            try (NDManager sub = base.newSubManager()) {
+                NDArray l;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    List<NDArray> hs = model.visionTower().hiddenStates(
+                            sub.create(pixels, new ai.djl.ndarray.types.Shape(batch, 3, size, size)), top);
+                    NDArray feats = hs.get(layers[0]).get(":, 1:, :"); // [B, N, Dv], as the full recipe's head reads them
+                    l = aux.loss(feats, labels, mask);
+                    gc.backward(l);
+                }
+                double norm = opt.step(params, schedule.lr(step), sub);
+                loss.add(l.getFloat());
+                if ((step + 1) % 25 == 0 || step == 0) {
+                    String line = String.format("vision step %d lr %.2e aux %.4f gnorm %.2f", step + 1, schedule.lr(step),
+                            loss.value(), norm);
+                    lines.add(line);
+                    if (System.console() == null) {
+                        log.println(line);
+                    }
+                }
+            }
+            progress.update(step + 1, String.format("aux %.3f", loss.value()));
+        }
+        progress.finish(String.format("%d vision steps", n));
+        return lines;
     }
 
     private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AdamW opt, LlavaConfig config, PreprocessorConfig pre,

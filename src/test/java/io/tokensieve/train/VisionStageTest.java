@@ -1,0 +1,113 @@
+package io.tokensieve.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokensieve.core.config.LlavaConfig;
+import io.tokensieve.core.config.PreprocessorConfig;
+import io.tokensieve.core.image.ClipImageProcessor;
+import io.tokensieve.core.model.LlavaForConditionalGeneration;
+import io.tokensieve.core.text.WordLevelTokenizer;
+import io.tokensieve.core.train.AuxPatchHead;
+import io.tokensieve.core.weights.CheckpointKeys;
+import io.tokensieve.core.weights.ModelWeights;
+import io.tokensieve.datasets.shapes.PatchLabels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The vision stage trains the vision tower and the patch-label head, and nothing else. */
+class VisionStageTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void onlyTheVisionTowerAndTheHeadMove() {
+        TrainSettings s = TrainSettings.smoke(1).withVisionSteps(2);
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        LlavaConfig c = s.modelConfig(wl.size(), wl.id(WordLevelTokenizer.IMAGE), wl.id(WordLevelTokenizer.SEG),
+                wl.id(WordLevelTokenizer.BOS), wl.id(WordLevelTokenizer.EOS), wl.id(WordLevelTokenizer.PAD));
+        try (NDManager base = NDManager.newBaseManager()) {
+            ModelWeights w = ModelWeights.random(c, 1, 0.02f, base);
+            w.setTrainable(true);
+            AuxPatchHead aux = new AuxPatchHead(base, s.visionWidth(),
+                    new int[] {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS}, 2);
+            Map<String, float[]> before = snapshot(w.all());
+            Map<String, float[]> headBefore = snapshot(aux.parameters());
+            List<String> lines = Trainer.visionStage(s, new LlavaForConditionalGeneration(c, w), w, aux,
+                    new ClipImageProcessor(PreprocessorConfig.clip(s.imageSize())), base, quiet());
+            assertFalse(lines.isEmpty());
+            assertTrue(lines.get(0).startsWith("vision step 1 "), lines.get(0));
+            int vision = 0;
+            for (Map.Entry<String, NDArray> e : w.all().entrySet()) {
+                boolean same = Arrays.equals(before.get(e.getKey()), e.getValue().toFloatArray());
+                if (e.getKey().startsWith(CheckpointKeys.VISION)) {
+                    vision++;
+                    // the pre-LLM layer norm is not read by the head (features are the last layer's, CLS dropped)
+                    if (e.getKey().contains("patch_embedding") || e.getKey().contains("encoder.layers.")) {
+                        assertFalse(same, e.getKey() + " did not move");
+                    }
+                } else {
+                    assertTrue(same, e.getKey() + " moved, but the vision stage must touch only the vision tower");
+                }
+            }
+            assertTrue(vision > 0, "no vision-tower weights found");
+            for (Map.Entry<String, NDArray> e : aux.parameters().entrySet()) {
+                assertFalse(Arrays.equals(headBefore.get(e.getKey()), e.getValue().toFloatArray()), e.getKey() + " did not move");
+            }
+        }
+    }
+
+    @Test
+    void aRunRecordsItsVisionStage() throws Exception {
+        Path out = tmp.resolve("m");
+        new Trainer(TrainSettings.smoke(1).withVisionSteps(1), out, quiet()).run(false);
+        JsonNode info = new ObjectMapper().readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
+        assertEquals(1, info.get("settings").get("visionSteps").asInt());
+        assertTrue(info.get("loss_log").toString().contains("vision step 1 "), info.get("loss_log").toString());
+        // the stage needs the head it trains
+        TrainSettings noHead = TrainSettings.smoke(1).withVisionSteps(1);
+        TrainSettings bare = new TrainSettings(noHead.preset(), noHead.imageSize(), noHead.patch(), noHead.visionWidth(),
+                noHead.visionLayers(), noHead.visionHeads(), noHead.textWidth(), noHead.textLayers(), noHead.textHeads(),
+                noHead.kvHeads(), noHead.ffn(), noHead.segDim(), noHead.batchSize(), noHead.steps(), noHead.peakLr(),
+                noHead.minLrFraction(), noHead.warmupSteps(), noHead.weightDecay(), noHead.clipNorm(), noHead.segWeight(), 0f,
+                noHead.groundWeight(), noHead.promptWeight(), noHead.pointWeight(), noHead.dataSeed(), noHead.initSeed(),
+                noHead.shots(), noHead.views(), noHead.mixture(), noHead.earlyMixture(), noHead.earlyFraction(),
+                noHead.checkpointEvery(), noHead.maxMinutes(), null, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Trainer(bare, tmp.resolve("bare"), quiet()).run(false));
+        assertTrue(e.getMessage().contains("patch-label head"), e.getMessage());
+    }
+
+    @Test
+    void settingsWrittenBeforeTheStageExistedReadAsNoStage() throws Exception {
+        JsonNode info = new ObjectMapper().readTree(Path.of("..", "models", "sieve-tiny", Trainer.TRAINING_INFO).toFile());
+        assertFalse(info.get("settings").has("visionSteps"), "the bundled model's settings predate the vision stage");
+        TrainSettings s = new ObjectMapper().treeToValue(info.get("settings"), TrainSettings.class);
+        assertEquals(0, s.visionSteps());
+        assertEquals(TrainSettings.sieveTiny(), s.withMaxMinutes(TrainSettings.sieveTiny().maxMinutes()));
+    }
+
+    private static Map<String, float[]> snapshot(Map<String, NDArray> params) {
+        Map<String, float[]> m = new LinkedHashMap<>();
+        params.forEach((k, v) -> m.put(k, v.toFloatArray()));
+        return m;
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream());
+    }
+}
