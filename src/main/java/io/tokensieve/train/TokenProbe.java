@@ -95,8 +95,9 @@ public final class TokenProbe {
                         NDArray b = m.create(head.readFloats("aux." + k + ".bias"));
                         logits = feats.matMul(w.transpose()).add(b).toFloatArray(); // [N * C]
                     }
+                    double[] cos = cosines(vis, per, table, ids[k], d); // [N * C], -inf for no word
                     if (k == shape) {
-                        int[] right = objectVotes(v.scene().objects().size(), owner, labels[k], vis, table, ids[k], d, logits);
+                        int[] right = objectVotes(v.scene().objects().size(), owner, labels[k], cos, logits, classes);
                         objects += right[0];
                         objectNearest += right[1];
                         objectHead += right[2];
@@ -107,19 +108,7 @@ public final class TokenProbe {
                             continue;
                         }
                         total[k]++;
-                        int best = -1;
-                        double bestCos = Double.NEGATIVE_INFINITY;
-                        for (int cls = 1; cls < classes; cls++) {
-                            if (ids[k][cls] < 0) {
-                                continue;
-                            }
-                            double cos = cosine(vis, p, table, ids[k][cls], d);
-                            if (cos > bestCos) {
-                                bestCos = cos;
-                                best = cls;
-                            }
-                        }
-                        if (best == y) {
+                        if (1 + argmax(cos, p * classes + 1, classes - 1) == y && cos[p * classes + y] > Double.NEGATIVE_INFINITY) {
                             nearest[k]++;
                         }
                         if (logits != null && argmax(logits, p * classes, classes) == y) {
@@ -139,15 +128,25 @@ public final class TokenProbe {
         return rows;
     }
 
+    /** Cosine of each patch's projected token to each class word, {@code [patches * classes]}; -inf where no word. */
+    private static double[] cosines(float[] vis, int patches, float[] table, int[] ids, int d) {
+        int classes = ids.length;
+        double[] cos = new double[patches * classes];
+        for (int p = 0; p < patches; p++) {
+            for (int cls = 0; cls < classes; cls++) {
+                cos[p * classes + cls] = ids[cls] < 0 ? Double.NEGATIVE_INFINITY : cosine(vis, p, table, ids[cls], d);
+            }
+        }
+        return cos;
+    }
+
     /**
      * {objects measured, read right from the mean cosine to each word, read right from the mean head logits}: every
-     * object owning a labelled patch, its class read from all of its patches together.
+     * object owning a labelled patch, its class (background left out) read from all of its patches together.
      */
-    private static int[] objectVotes(int count, int[] owner, int[] label, float[] vis, float[] table, int[] ids, int d,
-                                     float[] logits) {
-        int classes = ids.length;
-        double[][] cos = new double[count][classes];
-        double[][] logit = new double[count][classes];
+    private static int[] objectVotes(int count, int[] owner, int[] label, double[] cos, float[] logits, int classes) {
+        double[] cosSum = new double[count * classes];
+        double[] logitSum = new double[count * classes];
         int[] y = new int[count];
         for (int p = 0; p < owner.length; p++) {
             if (owner[p] < 0 || label[p] == 0) {
@@ -155,9 +154,9 @@ public final class TokenProbe {
             }
             y[owner[p]] = label[p];
             for (int cls = 1; cls < classes; cls++) {
-                cos[owner[p]][cls] += ids[cls] < 0 ? Double.NEGATIVE_INFINITY : cosine(vis, p, table, ids[cls], d);
+                cosSum[owner[p] * classes + cls] += cos[p * classes + cls];
                 if (logits != null) {
-                    logit[owner[p]][cls] += logits[p * classes + cls];
+                    logitSum[owner[p] * classes + cls] += logits[p * classes + cls];
                 }
             }
         }
@@ -167,25 +166,14 @@ public final class TokenProbe {
                 continue;
             }
             out[0]++;
-            if (argmax(cos[o], 1) == y[o]) {
+            if (1 + argmax(cosSum, o * classes + 1, classes - 1) == y[o] && cosSum[o * classes + y[o]] > Double.NEGATIVE_INFINITY) {
                 out[1]++;
             }
-            if (logits != null && argmax(logit[o], 1) == y[o]) {
+            if (logits != null && 1 + argmax(logitSum, o * classes + 1, classes - 1) == y[o]) {
                 out[2]++;
             }
         }
         return out;
-    }
-
-    /** Index of the largest of {@code x[from..]}. */
-    private static int argmax(double[] x, int from) {
-        int best = from;
-        for (int k = from + 1; k < x.length; k++) {
-            if (x[k] > x[best]) {
-                best = k;
-            }
-        }
-        return best;
     }
 
     /** The rows as a Markdown table. */
@@ -203,6 +191,16 @@ public final class TokenProbe {
 
     private static double share(int right, int total) {
         return total == 0 ? Double.NaN : 100.0 * right / total;
+    }
+
+    private static int argmax(double[] x, int from, int n) {
+        int best = 0;
+        for (int k = 1; k < n; k++) {
+            if (x[from + k] > x[from + best]) {
+                best = k;
+            }
+        }
+        return best;
     }
 
     private static int argmax(float[] x, int from, int n) {

@@ -3,6 +3,7 @@ package io.tokensieve.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,6 +20,7 @@ import io.tokensieve.core.train.AdamW;
 import io.tokensieve.core.train.AuxPatchHead;
 import io.tokensieve.core.train.TrainExample;
 import io.tokensieve.core.train.TrainingForward;
+import io.tokensieve.core.weights.CheckpointKeys;
 import io.tokensieve.core.weights.ModelWeights;
 import io.tokensieve.core.weights.SafetensorsReader;
 import io.tokensieve.core.weights.SafetensorsWriter;
@@ -35,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -311,10 +314,10 @@ public final class Trainer {
         int grid = settings.grid();
         int per = grid * grid;
         int[] layers = model.config().resolvedFeatureLayers();
-        int top = java.util.Arrays.stream(layers).max().orElse(0);
+        int top = Arrays.stream(layers).max().orElse(0);
         Map<String, NDArray> params = new LinkedHashMap<>();
         weights.all().forEach((k, v) -> {
-            if (k.startsWith(io.tokensieve.core.weights.CheckpointKeys.VISION)) {
+            if (k.startsWith(CheckpointKeys.VISION)) {
                 params.put(k, v);
             }
         });
@@ -337,13 +340,13 @@ public final class Trainer {
                 for (int k = 0; k < aux.kinds(); k++) {
                     System.arraycopy(l[k], 0, labels[k], i * per, per);
                 }
-                java.util.Arrays.fill(mask, i * per, (i + 1) * per, 1f);
+                Arrays.fill(mask, i * per, (i + 1) * per, 1f);
             }
             try (NDManager sub = base.newSubManager()) {
                 NDArray l;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     List<NDArray> hs = model.visionTower().hiddenStates(
-                            sub.create(pixels, new ai.djl.ndarray.types.Shape(batch, 3, size, size)), top);
+                            sub.create(pixels, new Shape(batch, 3, size, size)), top);
                     NDArray feats = hs.get(layers[0]).get(":, 1:, :"); // [B, N, Dv], as the full recipe's head reads them
                     l = aux.loss(feats, labels, mask);
                     gc.backward(l);
