@@ -88,12 +88,12 @@ public final class TokenProbe {
                 float[] vis = model.multiModalProjector().forward(f).toFloatArray(); // [N * D]
                 NDArray feats = hs.get(fl[0]).get("0, 1:, :"); // [N, Dv], what the head was trained on
                 for (int k = 0; k < KINDS.length; k++) {
-                    float[] logits = null;
+                    double[] logits = null;
                     int classes = words[k].length;
                     if (head != null) {
                         NDArray w = m.create(head.readFloats("aux." + k + ".weight"), new Shape(classes, feats.getShape().get(1)));
                         NDArray b = m.create(head.readFloats("aux." + k + ".bias"));
-                        logits = feats.matMul(w.transpose()).add(b).toFloatArray(); // [N * C]
+                        logits = toDoubles(feats.matMul(w.transpose()).add(b).toFloatArray()); // [N * C]
                     }
                     double[] cos = cosines(vis, per, table, ids[k], d); // [N * C], -inf for no word
                     if (k == shape) {
@@ -144,7 +144,7 @@ public final class TokenProbe {
      * {objects measured, read right from the mean cosine to each word, read right from the mean head logits}: every
      * object owning a labelled patch, its class (background left out) read from all of its patches together.
      */
-    private static int[] objectVotes(int count, int[] owner, int[] label, double[] cos, float[] logits, int classes) {
+    private static int[] objectVotes(int count, int[] owner, int[] label, double[] cos, double[] logits, int classes) {
         double[] cosSum = new double[count * classes];
         double[] logitSum = new double[count * classes];
         int[] y = new int[count];
@@ -203,14 +203,12 @@ public final class TokenProbe {
         return best;
     }
 
-    private static int argmax(float[] x, int from, int n) {
-        int best = 0;
-        for (int k = 1; k < n; k++) {
-            if (x[from + k] > x[from + best]) {
-                best = k;
-            }
+    private static double[] toDoubles(float[] x) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i];
         }
-        return best;
+        return out;
     }
 
     private static double cosine(float[] v, int row, float[] t, int token, int d) {
