@@ -75,7 +75,7 @@ public final class ModelCard {
             b.append(row("last logged losses", t.lossLog().get(t.lossLog().size() - 1)));
         }
         b.append(row("reproduce", s.initFrom() == null
-                ? "`./sieve train --preset sieve-tiny" + (s.visionSteps() > 0 ? " --vision-steps " + s.visionSteps() : "")
+                ? "`./sieve train --preset sieve-tiny" + (s.visionSteps() != TrainSettings.sieveTiny().visionSteps() ? " --vision-steps " + s.visionSteps() : "")
                         + (s.steps() != TrainSettings.sieveTiny().steps() ? " --steps " + s.steps() : "")
                         + " --out DIR` (add `--resume` after an interruption)"
                 : String.format(Locale.ROOT, "`./sieve train --preset sieve-tiny --out STAGE1 --no-eval`, then `./sieve train "

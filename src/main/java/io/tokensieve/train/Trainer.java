@@ -111,6 +111,7 @@ public final class Trainer {
         PreprocessorConfig pre = PreprocessorConfig.clip(settings.imageSize());
         int start = 0;
         double elapsedBefore = 0;
+        double stageSeconds = 0; // time of the vision stage, which the full recipe's clock-driven schedule leaves out
         List<String> lossLog = new ArrayList<>();
         NDManager base = NDManager.newBaseManager();
         ModelWeights weights;
@@ -128,6 +129,7 @@ public final class Trainer {
             weights = ModelWeights.load(ckpt, config, base);
             start = st.get("step").asInt();
             elapsedBefore = st.get("elapsed_seconds").asDouble();
+            stageSeconds = st.path("vision_stage_seconds").asDouble(0);
             st.get("loss_log").forEach(n -> lossLog.add(n.asText()));
             SafetensorsReader r = SafetensorsReader.openFile(ckpt.resolve(OPTIMIZER));
             Map<String, float[]> moments = new LinkedHashMap<>();
@@ -178,7 +180,8 @@ public final class Trainer {
             long v0 = System.nanoTime();
             List<String> stage = visionStage(settings, model, weights, aux, new ClipImageProcessor(pre), base, log);
             lossLog.addAll(stage);
-            elapsedBefore += (System.nanoTime() - v0) / 1e9; // the time budget covers both stages
+            stageSeconds = (System.nanoTime() - v0) / 1e9;
+            elapsedBefore += stageSeconds; // the time budget covers both stages
         }
         Path tokDir = Files.createTempDirectory("sieve-tok");
         wl.save(tokDir);
@@ -214,7 +217,8 @@ public final class Trainer {
                 for (ShapesExample ex : queue.take()) {
                     batch.add(data.convert(ex));
                 }
-                double spent = (elapsedBefore + (System.nanoTime() - t0) / 1e9) / 60 / settings.maxMinutes();
+                double spent = fullRecipeTimeFraction(elapsedBefore + (System.nanoTime() - t0) / 1e9, stageSeconds,
+                        settings.maxMinutes());
                 float lr = settings.lr(step, spent);
                 try (NDManager sub = base.newSubManager()) {
                     TrainingForward.Losses l;
@@ -260,7 +264,7 @@ public final class Trainer {
                 boolean last = step + 1 == settings.steps();
                 outOfTime = elapsed / 60 > settings.maxMinutes();
                 if ((step + 1) % settings.checkpointEvery() == 0 || last || outOfTime) {
-                    saveCheckpoint(ckpt, weights, aux, opt, config, pre, wl, step + 1, elapsed, lossLog);
+                    saveCheckpoint(ckpt, weights, aux, opt, config, pre, wl, step + 1, elapsed, stageSeconds, lossLog);
                 }
                 if (outOfTime && !last) {
                     log.printf("%nstopping at step %d: the %.0f-minute budget is spent%n", step + 1, settings.maxMinutes());
@@ -369,7 +373,7 @@ public final class Trainer {
     }
 
     private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AdamW opt, LlavaConfig config, PreprocessorConfig pre,
-                                WordLevelTokenizer wl, int step, double elapsed, List<String> lossLog) throws IOException {
+                                WordLevelTokenizer wl, int step, double elapsed, double stageSeconds, List<String> lossLog) throws IOException {
         Path tmp = ckpt.resolveSibling(CHECKPOINT + ".tmp");
         deleteTree(tmp);
         Files.createDirectories(tmp);
@@ -393,6 +397,7 @@ public final class Trainer {
         st.put("step", step);
         st.put("optimizer_step", opt.stepCount());
         st.put("elapsed_seconds", elapsed);
+        st.put("vision_stage_seconds", stageSeconds);
         st.set("settings", JSON.valueToTree(settings));
         var ll = st.putArray("loss_log");
         lossLog.forEach(ll::add);
@@ -404,6 +409,15 @@ public final class Trainer {
         }
         Files.move(tmp, ckpt, StandardCopyOption.ATOMIC_MOVE);
         deleteTree(old);
+    }
+
+    /**
+     * How far along its time budget the full recipe is: the vision stage's time counts against the budget (the
+     * guard stops the run on the total), but the full recipe's cosine runs over what the stage left.
+     */
+    static double fullRecipeTimeFraction(double elapsedSeconds, double stageSeconds, double maxMinutes) {
+        double left = maxMinutes * 60 - stageSeconds;
+        return left <= 0 ? 1 : Math.max(0, elapsedSeconds - stageSeconds) / left;
     }
 
     /** Settings equal apart from the time budget, which is a guard on this invocation, not part of the run. */

@@ -33,4 +33,22 @@ class ModelCardTest {
         assertEquals(1, card.split("## Known gap", -1).length - 1, "the notes appear exactly once");
         assertTrue(card.strip().endsWith("measured: something"), card);
     }
+
+    @Test
+    void theReproduceRowNamesOnlyWhatDiffersFromThePreset(@TempDir Path dir) throws Exception {
+        TrainSettings preset = TrainSettings.sieveTiny();
+        var wl = Trainer.tokenizer();
+        preset.modelConfig(wl.size(), 4, 5, 1, 2, 3).save(dir);
+        assertEquals("`./sieve train --preset sieve-tiny --out DIR`", reproduce(dir, preset));
+        assertEquals("`./sieve train --preset sieve-tiny --vision-steps 7 --steps 9 --out DIR`",
+                reproduce(dir, preset.withVisionSteps(7).withSteps(9)));
+    }
+
+    /** The command of the card's reproduce row. */
+    private static String reproduce(Path dir, TrainSettings s) throws Exception {
+        ModelCard.write(dir, new ModelCard.Training(s, s.steps(), 1.0, List.of(), "test machine"), Map.of());
+        String row = Files.readString(dir.resolve("README.md")).lines().filter(l -> l.startsWith("| reproduce |"))
+                .findFirst().orElseThrow();
+        return row.substring(row.indexOf('`'), row.indexOf('`', row.indexOf('`') + 1) + 1);
+    }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tokensieve.core.config.LlavaConfig;
 import io.tokensieve.core.config.PreprocessorConfig;
 import io.tokensieve.core.image.ClipImageProcessor;
@@ -78,6 +79,10 @@ class VisionStageTest {
         JsonNode info = new ObjectMapper().readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
         assertEquals(1, info.get("settings").get("visionSteps").asInt());
         assertTrue(info.get("loss_log").toString().contains("vision step 1 "), info.get("loss_log").toString());
+        // the checkpoint keeps the stage's time, so a resumed run's schedule still leaves it out
+        JsonNode state = new ObjectMapper().readTree(out.resolve(Trainer.CHECKPOINT).resolve(Trainer.STATE).toFile());
+        assertTrue(state.get("vision_stage_seconds").asDouble() > 0, state.toString());
+        assertTrue(state.get("elapsed_seconds").asDouble() >= state.get("vision_stage_seconds").asDouble());
         // the stage needs the head it trains
         TrainSettings noHead = TrainSettings.smoke(1).withVisionSteps(1);
         TrainSettings bare = new TrainSettings(noHead.preset(), noHead.imageSize(), noHead.patch(), noHead.visionWidth(),
@@ -94,11 +99,25 @@ class VisionStageTest {
 
     @Test
     void settingsWrittenBeforeTheStageExistedReadAsNoStage() throws Exception {
-        JsonNode info = new ObjectMapper().readTree(Path.of("..", "models", "sieve-tiny", Trainer.TRAINING_INFO).toFile());
-        assertFalse(info.get("settings").has("visionSteps"), "the bundled model's settings predate the vision stage");
-        TrainSettings s = new ObjectMapper().treeToValue(info.get("settings"), TrainSettings.class);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode old = json.valueToTree(TrainSettings.sieveTiny());
+        assertTrue(old.has("visionSteps"));
+        old.remove("visionSteps"); // a training.json written before the field existed
+        TrainSettings s = json.treeToValue(old, TrainSettings.class);
         assertEquals(0, s.visionSteps());
-        assertEquals(TrainSettings.sieveTiny(), s.withMaxMinutes(TrainSettings.sieveTiny().maxMinutes()));
+        assertEquals(TrainSettings.sieveTiny().withVisionSteps(0), s);
+    }
+
+    @Test
+    void theFullRecipesClockLeavesOutTheStage() {
+        // 85-minute budget, a 15-minute stage: the full recipe's cosine runs over the other 70 minutes
+        assertEquals(0.0, Trainer.fullRecipeTimeFraction(15 * 60, 15 * 60, 85), 1e-12);
+        assertEquals(0.5, Trainer.fullRecipeTimeFraction(50 * 60, 15 * 60, 85), 1e-12);
+        assertEquals(1.0, Trainer.fullRecipeTimeFraction(85 * 60, 15 * 60, 85), 1e-12);
+        // without a stage it is the plain fraction of the budget
+        assertEquals(0.25, Trainer.fullRecipeTimeFraction(30 * 60, 0, 120), 1e-12);
+        // a stage that used the whole budget leaves the schedule at its end
+        assertEquals(1.0, Trainer.fullRecipeTimeFraction(90 * 60, 90 * 60, 85), 1e-12);
     }
 
     private static Map<String, float[]> snapshot(Map<String, NDArray> params) {
