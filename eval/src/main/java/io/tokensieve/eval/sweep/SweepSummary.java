@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +45,27 @@ public final class SweepSummary {
     /** The rows and the Markdown text that was written. */
     public record Result(List<Row> rows, String markdown, Path folder) {}
 
+    /**
+     * Table order within a dataset: the unpruned reference first, then by pruner, then by budget (numerically; a
+     * multi-stage pruner may let fewer tokens enter the LLM at a larger budget), then by tokens entering.
+     */
+    static final Comparator<Row> ROW_ORDER = Comparator
+            .comparing((Row r) -> !r.prunerId().equals("none"))
+            .thenComparing(Row::pruner)
+            .thenComparingDouble(r -> budgetValue(r.budget()))
+            .thenComparing(Row::budget)
+            .thenComparingDouble(Row::tokensEntering);
+
     private SweepSummary() {}
+
+    /** A budget's number ("0.22", "16"), or +infinity for labels that are not one ("all"). */
+    private static double budgetValue(String budget) {
+        try {
+            return Double.parseDouble(budget.trim());
+        } catch (NumberFormatException e) {
+            return Double.POSITIVE_INFINITY;
+        }
+    }
 
     public static Result rebuild(Path out, SweepSpec spec, Map<String, List<Sample>> samples, ModelShape shape) {
         List<JsonNode> records = SweepRecords.readAndRepair(out.resolve(SweepRunner.RECORDS));
@@ -92,14 +113,7 @@ public final class SweepSummary {
                         prefill > 0 ? refPrefill / prefill : Double.NaN, median(recs, "prune"), prefill, median(recs, "ttft"),
                         mean(recs, "kv_cache_bytes"), scorer.benchmark()));
             }
-            dsRows.sort((a, b) -> {
-                int c = Boolean.compare(!a.prunerId().equals("none"), !b.prunerId().equals("none"));
-                if (c != 0) {
-                    return c;
-                }
-                c = a.pruner().compareTo(b.pruner());
-                return c != 0 ? c : Double.compare(a.tokensEntering(), b.tokensEntering());
-            });
+            dsRows.sort(ROW_ORDER);
             rows.addAll(dsRows);
             md.append(table(dataset, dsRows));
             plots(out, dataset, dsRows);
