@@ -47,7 +47,7 @@ final class TrainCommand implements Callable<Integer> {
     Float peakLr;
 
     @Option(names = "--vision-steps", paramLabel = "N", description = "first train the vision tower alone on the "
-            + "patch-label head for N steps, then the full recipe (default 0: none)")
+            + "patch-label head for N steps, then the full recipe (default: the preset's, 2500 for sieve-tiny; 0 skips it)")
     Integer visionSteps;
 
     @Option(names = "--no-eval", description = "skip the test-split evaluation and the model card")

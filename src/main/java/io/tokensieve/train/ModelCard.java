@@ -74,9 +74,11 @@ public final class ModelCard {
         if (!t.lossLog().isEmpty()) {
             b.append(row("last logged losses", t.lossLog().get(t.lossLog().size() - 1)));
         }
+        TrainSettings preset = TrainSettings.sieveTiny();
         b.append(row("reproduce", s.initFrom() == null
-                ? "`./sieve train --preset sieve-tiny" + (s.visionSteps() != TrainSettings.sieveTiny().visionSteps() ? " --vision-steps " + s.visionSteps() : "")
-                        + (s.steps() != TrainSettings.sieveTiny().steps() ? " --steps " + s.steps() : "")
+                ? "`./sieve train --preset sieve-tiny"
+                        + (s.visionSteps() != preset.visionSteps() ? " --vision-steps " + s.visionSteps() : "")
+                        + (s.steps() != preset.steps() ? " --steps " + s.steps() : "")
                         + " --out DIR` (add `--resume` after an interruption)"
                 : String.format(Locale.ROOT, "`./sieve train --preset sieve-tiny --out STAGE1 --no-eval`, then `./sieve train "
                 + "--init-from STAGE1 --peak-lr %.0e --steps %d --max-minutes %.0f --out DIR` (add `--resume` after an "

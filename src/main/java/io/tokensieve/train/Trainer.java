@@ -355,11 +355,11 @@ public final class Trainer {
                     l = aux.loss(feats, labels, mask);
                     gc.backward(l);
                 }
-                double norm = opt.step(params, schedule.lr(step), sub);
+                float lr = schedule.lr(step);
+                double norm = opt.step(params, lr, sub);
                 loss.add(l.getFloat());
                 if ((step + 1) % 25 == 0 || step == 0) {
-                    String line = String.format("vision step %d lr %.2e aux %.4f gnorm %.2f", step + 1, schedule.lr(step),
-                            loss.value(), norm);
+                    String line = String.format("vision step %d lr %.2e aux %.4f gnorm %.2f", step + 1, lr, loss.value(), norm);
                     lines.add(line);
                     if (System.console() == null) {
                         log.println(line);
