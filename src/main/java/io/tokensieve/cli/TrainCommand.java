@@ -3,6 +3,7 @@ package io.tokensieve.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.train.AttentionProbe;
 import io.tokensieve.train.FinalEvaluation;
 import io.tokensieve.train.ModelCard;
 import io.tokensieve.train.TokenProbe;
@@ -59,6 +60,12 @@ final class TrainCommand implements Callable<Integer> {
                     + "patch-label head when OUT/checkpoint or OUT holds aux_head.safetensors)")
     Integer probeTokens;
 
+    @Option(names = "--probe-attention", paramLabel = "QUESTIONS", arity = "0..1", fallbackValue = "240",
+            description = "do not train: measure where the decoder of the model in OUT looks, on QUESTIONS held-out VQA "
+                    + "questions (default 240): per question family and decoder layer, the attention mass at the answer "
+                    + "position on the patches of the objects the question names; print the table")
+    Integer probeAttention;
+
     @Option(names = "--eval-only", description = "do not train: evaluate the model in OUT and (re)write its model card")
     boolean evalOnly;
 
@@ -111,6 +118,18 @@ final class TrainCommand implements Callable<Integer> {
                     head = out.resolve(Trainer.AUX);
                 }
                 System.out.print(TokenProbe.table(TokenProbe.run(vm, head, probeTokens), probeTokens));
+            }
+            return 0;
+        }
+        if (probeAttention != null) {
+            if (!Files.isRegularFile(out.resolve("config.json"))) {
+                throw new Errors.UserException("--probe-attention: no model in " + out + " (config.json missing)");
+            }
+            if (probeAttention < 1) {
+                throw new Errors.UserException("--probe-attention needs at least 1 question, got " + probeAttention);
+            }
+            try (VlmModel vm = VlmModel.load(out, ai.djl.Device.cpu())) {
+                System.out.print(AttentionProbe.table(AttentionProbe.run(vm, probeAttention), probeAttention));
             }
             return 0;
         }

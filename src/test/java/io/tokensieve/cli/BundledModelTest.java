@@ -90,4 +90,33 @@ class BundledModelTest {
         assertEquals(2, none.exit(), none.err());
         assertTrue(none.err().contains("no model in"), none.err());
     }
+
+    @Test
+    void theAttentionProbeFindsTheSupervisedLayersLookingAtTheNamedObjects() {
+        Cli.Result r = Cli.run("train", "--probe-attention", "32", "--out", MODEL.toString());
+        assertEquals(0, r.exit(), r.err());
+        // rows: | group | n | target share % | L0 first/all | ... ; the pointing loss trains the first half of the heads of
+        // the middle layers onto the named objects, so for questions naming a colour (the easy case, over 60% there on
+        // the card's model) some layer must put several times uniform attention's mass on them; wrong target slots,
+        // a wrong answer position or a wrong head order would give about the target share
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\| ([a-z ]+), colour named \\| (\\d+) \\| ([0-9.]+) \\|(.*)")
+                .matcher(r.out());
+        int rows = 0;
+        while (m.find()) {
+            rows++;
+            double share = Double.parseDouble(m.group(3));
+            double best = 0;
+            for (String cell : m.group(4).split("\\|")) {
+                if (!cell.isBlank()) {
+                    best = Math.max(best, Double.parseDouble(cell.strip().split(" / ")[0]));
+                }
+            }
+            assertTrue(best > 3 * share, m.group(1) + ": best first-half mass " + best + "% vs target share " + share + "%\n"
+                    + r.out());
+        }
+        assertTrue(rows >= 3, r.out());
+        Cli.Result none = Cli.run("train", "--probe-attention", "--out", tmp.toString());
+        assertEquals(2, none.exit(), none.err());
+        assertTrue(none.err().contains("no model in"), none.err());
+    }
 }

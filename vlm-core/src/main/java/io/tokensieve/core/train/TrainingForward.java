@@ -102,6 +102,24 @@ public final class TrainingForward {
                          NDArray point, int answerTokens, int segExamples) {}
 
     public Losses forward(NDManager mgr, List<TrainExample> batch) {
+        return forward(mgr, batch, null);
+    }
+
+    /**
+     * Where the decoder looks: for each example, at its first answer position with {@link TrainExample#pointing}
+     * targets, the attention mass every head of every decoder layer puts on those target visual tokens,
+     * {@code [example][layer][head]} (null for an example without targets). Computes no loss; works with or without
+     * {@link #withPointing}.
+     */
+    public float[][][] pointingMass(NDManager mgr, List<TrainExample> batch) {
+        float[][][] out = new float[batch.size()][][];
+        forward(mgr, batch, out);
+        return out;
+    }
+
+    /** With {@code massOut} non-null: fills it as {@link #pointingMass} describes and returns null, no losses. */
+    private Losses forward(NDManager mgr, List<TrainExample> batch, float[][][] massOut) {
+        boolean pointed = pointWeight > 0 || massOut != null;
         int b = batch.size();
         long imageId = cfg.imageTokenIndex();
         int per = cfg.vision().numPatches();
@@ -158,6 +176,7 @@ public final class TrainingForward {
         List<Integer> segImages = new ArrayList<>();
         List<Long> pointRows = new ArrayList<>(); // (b * T + q) of positions with attention targets
         List<int[]> pointKeys = new ArrayList<>(); // their target slots
+        List<Integer> pointExamples = new ArrayList<>(); // their example
         long segId = cfg.extras().segTokenIndex();
         int imageCursor = 0;
         // index layout of the source matrix: [text rows][visual rows][one zero row]
@@ -185,7 +204,7 @@ public final class TrainingForward {
                         lossRows.add((long) i * tmax + slot - 1); // position predicting this token
                         lossTargets.add(id);
                         int k = j - answerStart;
-                        if (pointWeight > 0 && e.pointing() != null && k < e.pointing().length && e.pointing()[k] != null
+                        if (pointed && e.pointing() != null && k < e.pointing().length && e.pointing()[k] != null
                                 && e.pointing()[k].length > 0) {
                             int[] keys = new int[e.pointing()[k].length];
                             for (int v = 0; v < keys.length; v++) {
@@ -193,6 +212,7 @@ public final class TrainingForward {
                             }
                             pointRows.add((long) i * tmax + slot - 1);
                             pointKeys.add(keys);
+                            pointExamples.add(i);
                         }
                     } else if (promptWeight > 0 && slot > 0 && id != segId) {
                         promptRows.add((long) i * tmax + slot - 1);
@@ -246,9 +266,30 @@ public final class TrainingForward {
         for (int li = 0; li < lm.layers().size(); li++) {
             LlamaDecoderLayer.Output o = lm.layers().get(li).forward(h, rope, attnMask, null);
             h = o.hidden(); // [B, T, D]
-            if (!pointRows.isEmpty() && contains(pointLayers, li)) {
+            if (!pointRows.isEmpty() && (massOut != null || contains(pointLayers, li))) {
                 pointProbs.add(o.probs()); // [B, H, T, T]
             }
+        }
+        if (massOut != null) {
+            if (!pointRows.isEmpty()) {
+                NDArray t = targets(mgr, pointKeys, tmax);
+                NDArray idx = mgr.create(pointRows.stream().mapToLong(Long::longValue).toArray());
+                int heads = (int) cfg.text().numAttentionHeads();
+                int layers = pointProbs.size();
+                for (int li = 0; li < layers; li++) {
+                    float[] m = mass(pointProbs.get(li), idx, t, heads, b, tmax).toFloatArray(); // [M * H]
+                    for (int r = 0; r < pointRows.size(); r++) {
+                        int ex = pointExamples.get(r);
+                        if (massOut[ex] == null) {
+                            massOut[ex] = new float[layers][];
+                        }
+                        if (massOut[ex][li] == null) { // the example's first pointed position only
+                            massOut[ex][li] = java.util.Arrays.copyOfRange(m, r * heads, (r + 1) * heads);
+                        }
+                    }
+                }
+            }
+            return null;
         }
         NDArray flatH = h.reshape((long) b * tmax, d); // [B*T, D]
 
@@ -323,24 +364,33 @@ public final class TrainingForward {
 
     /** Mean over rows, layers and heads of -log(attention mass on the row's target slots). */
     private NDArray pointing(NDManager mgr, List<NDArray> probs, List<Long> rows, List<int[]> keys, int b, int tmax) {
-        int m = rows.size();
+        NDArray t = targets(mgr, keys, tmax);
+        NDArray idx = mgr.create(rows.stream().mapToLong(Long::longValue).toArray());
+        NDArray sum = null;
+        for (NDArray p : probs) {
+            NDArray mass = mass(p, idx, t, pointHeads, b, tmax); // [M, h]
+            NDArray nll = Ops.shift(mass, 1e-6f).log().neg().mean();
+            sum = sum == null ? nll : sum.add(nll);
+        }
+        return Ops.scale(sum, 1f / probs.size());
+    }
+
+    /** One-hot rows of the target slots, [M, 1, T]. */
+    private static NDArray targets(NDManager mgr, List<int[]> keys, int tmax) {
+        int m = keys.size();
         float[] target = new float[m * tmax];
         for (int r = 0; r < m; r++) {
             for (int k : keys.get(r)) {
                 target[r * tmax + k] = 1f;
             }
         }
-        NDArray t = mgr.create(target, new Shape(m, 1, tmax)); // [M, 1, T]
-        NDArray idx = mgr.create(rows.stream().mapToLong(Long::longValue).toArray());
-        NDArray sum = null;
-        for (NDArray p : probs) {
-            NDArray heads = p.get(new NDIndex(":, 0:" + pointHeads)).transpose(0, 2, 1, 3)
-                    .reshape((long) b * tmax, pointHeads, tmax); // [B*T, h, T]
-            NDArray mass = heads.get(new NDIndex("{}", idx)).mul(t).sum(new int[] {2}); // [M, h]
-            NDArray nll = Ops.shift(mass, 1e-6f).log().neg().mean();
-            sum = sum == null ? nll : sum.add(nll);
-        }
-        return Ops.scale(sum, 1f / probs.size());
+        return mgr.create(target, new Shape(m, 1, tmax));
+    }
+
+    /** Attention mass of the first {@code heads} heads of layer probs {@code p} [B, H, T, T] at rows idx on targets t: [M, h]. */
+    private static NDArray mass(NDArray p, NDArray idx, NDArray t, int heads, int b, int tmax) {
+        NDArray h = p.get(new NDIndex(":, 0:" + heads)).transpose(0, 2, 1, 3).reshape((long) b * tmax, heads, tmax); // [B*T, h, T]
+        return h.get(new NDIndex("{}", idx)).mul(t).sum(new int[] {2}); // [M, h]
     }
 
     private static boolean contains(int[] a, int v) {

@@ -179,6 +179,49 @@ class TrainingForwardTest {
     }
 
     @Test
+    void pointingMassIsTheAttentionOfEveryLayerAndHeadOnTheFirstTarget() {
+        VlmModel vm = TestModels.tiny();
+        LlavaForConditionalGeneration model = vm.model();
+        LlavaConfig c = vm.config();
+        long img = c.imageTokenIndex();
+        int layersTotal = c.text().numHiddenLayers();
+        int[] all = java.util.stream.IntStream.range(0, layersTotal).toArray();
+        int h = c.text().numAttentionHeads();
+        // the first example's first target is on its second answer token; the third example has none
+        List<TrainExample> batch = List.of(
+                new TrainExample(new long[] {1, img, 5}, new long[] {6, 7, 2}, List.of(pixels(c, 5)), null, null, "vqa", null,
+                        new int[][] {null, {0, 2, 5}, {1}}),
+                new TrainExample(new long[] {1, 5, img, 6, 7}, new long[] {8, 2}, List.of(pixels(c, 6)), null, null,
+                        "vqa", null, new int[][] {{1, 3}, null}),
+                new TrainExample(new long[] {1, img, 6}, new long[] {9, 2}, List.of(pixels(c, 7)), null, null, "vqa", null, null));
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[][][] got = new TrainingForward(model, 1f).pointingMass(m, batch);
+            assertEquals(3, got.length);
+            assertEquals(null, got[2], "no targets, no row");
+            for (int i = 0; i < 2; i++) {
+                TrainExample e = batch.get(i);
+                List<float[]> probs = new ArrayList<>();
+                int t = layerProbs(m, model, c, e, all, probs);
+                int visStart = Arrays.stream(e.promptIds()).boxed().toList().indexOf(img);
+                int promptSlots = e.promptIds().length - 1 + c.vision().numPatches();
+                int k = e.pointing()[0] != null ? 0 : 1;
+                int q = promptSlots - 1 + k;
+                assertEquals(layersTotal, got[i].length);
+                for (int l = 0; l < layersTotal; l++) {
+                    assertEquals(h, got[i][l].length);
+                    for (int head = 0; head < h; head++) {
+                        double mass = 0;
+                        for (int v : e.pointing()[k]) {
+                            mass += probs.get(l)[(head * t + q) * t + visStart + v];
+                        }
+                        assertEquals(mass, got[i][l][head], 1e-5, "example " + i + " layer " + l + " head " + head);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void pointingRefusesLayersAndHeadsTheModelDoesNotHave() {
         VlmModel vm = TestModels.tiny();
         TrainingForward f = new TrainingForward(vm.model(), 1f);

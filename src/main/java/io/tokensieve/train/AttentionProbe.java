@@ -1,0 +1,161 @@
+package io.tokensieve.train;
+
+import ai.djl.ndarray.NDManager;
+import io.tokensieve.core.config.LlavaConfig;
+import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.core.train.TrainExample;
+import io.tokensieve.core.train.TrainingForward;
+import io.tokensieve.datasets.shapes.Colour;
+import io.tokensieve.datasets.shapes.ShapesBench;
+import io.tokensieve.datasets.shapes.VqaExample;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Where a trained model's decoder looks when it answers: on held-out ShapesBench VQA questions, the attention mass
+ * that each decoder layer's heads put, at the position predicting the answer's first token, on the patches of the
+ * objects the question names ({@link Pointing}: the targets of the training-only pointing loss). Grouped by question
+ * family and by whether the question names the object's colour, since "What colour is the triangle?" must find its
+ * object by shape alone. Separates "the decoder looks at the wrong patches" from "it looks at the right ones and
+ * still answers wrong" ({@link TokenProbe} asks the step before: is the label in the tokens at all).
+ */
+public final class AttentionProbe {
+    /** Held-out questions come from this ShapesBench seed (as {@link TokenProbe}: neither training data nor the test split). */
+    public static final long SEED = TokenProbe.SEED;
+    private static final int BATCH = 8;
+
+    /**
+     * One group of questions.
+     *
+     * @param questions questions measured (those whose named objects are visible)
+     * @param targetShare mean share of the image's visual tokens that are targets (the mass of uniform attention over them)
+     * @param firstHalf per decoder layer, mean mass of its first half of heads (the heads sieve-tiny's pointing supervises)
+     * @param allHeads per decoder layer, mean mass of all its heads
+     */
+    public record Row(String group, int questions, double targetShare, double[] firstHalf, double[] allHeads) {}
+
+    private AttentionProbe() {}
+
+    /** Measures the first {@code questions} held-out questions (questions without a visible named object are skipped). */
+    public static List<Row> run(VlmModel vm, int questions) {
+        if (questions < 1) {
+            throw new IllegalArgumentException("the attention probe needs at least one question, got " + questions);
+        }
+        LlavaConfig c = vm.config();
+        int per = c.vision().numPatches();
+        int grid = (int) Math.round(Math.sqrt(per));
+        int layers = c.text().numHiddenLayers();
+        int heads = c.text().numAttentionHeads();
+        long eos = vm.eosIds().iterator().next();
+        Map<String, double[]> sums = new LinkedHashMap<>(); // group -> [n, share, first half per layer..., all per layer...]
+        List<TrainExample> batch = new ArrayList<>();
+        List<String> groups = new ArrayList<>();
+        List<Double> shares = new ArrayList<>();
+        TrainingForward forward = new TrainingForward(vm.model(), 0f);
+        for (int i = 0; i < questions; i++) {
+            VqaExample v = ShapesBench.vqa(SEED, i);
+            long[] plain = vm.tokenizer().encodePlain(v.answer());
+            long[] answer = java.util.Arrays.copyOf(plain, plain.length + 1);
+            answer[plain.length] = eos;
+            int[][] pointing = Pointing.forQuestion(v.question(), v.scene(), grid, answer.length);
+            if (pointing.length == 0 || pointing[0] == null) {
+                continue;
+            }
+            float[] px = vm.processor().preprocess(ShapesTrainData.quantised(v.image())).chw();
+            batch.add(new TrainExample(vm.promptIdsForContent(v.prompt()), answer, List.of(px), null, null, "vqa", null, pointing));
+            groups.add(group(v));
+            shares.add((double) pointing[0].length / per);
+            if (batch.size() == BATCH || i == questions - 1) {
+                add(forward, vm, batch, groups, shares, sums, layers, heads);
+            }
+        }
+        add(forward, vm, batch, groups, shares, sums, layers, heads);
+        List<Row> out = new ArrayList<>();
+        for (var e : sums.entrySet()) {
+            double[] s = e.getValue();
+            double n = s[0];
+            double[] first = new double[layers];
+            double[] all = new double[layers];
+            for (int l = 0; l < layers; l++) {
+                first[l] = s[2 + l] / n;
+                all[l] = s[2 + layers + l] / n;
+            }
+            out.add(new Row(e.getKey(), (int) n, s[1] / n, first, all));
+        }
+        return out;
+    }
+
+    /** The rows as a Markdown table: per layer, "first-half heads / all heads" mass in percent. */
+    public static String table(List<Row> rows, int questions) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+                "Attention probe: the first %d held-out VQA questions (ShapesBench seed %d); attention mass (%%) at the position "
+                        + "predicting the answer on the named objects' patches, per decoder layer: first half of the heads / all "
+                        + "heads%n%n", questions, SEED));
+        if (rows.isEmpty()) {
+            return b.append("(no question names a visible object)\n").toString();
+        }
+        int layers = rows.get(0).firstHalf().length;
+        b.append("| questions | n | targets (% of visual tokens) |");
+        for (int l = 0; l < layers; l++) {
+            b.append(" L").append(l).append(" |");
+        }
+        b.append("\n|---|---|---|").append("---|".repeat(layers)).append('\n');
+        for (Row r : rows) {
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f |", r.group(), r.questions(), 100 * r.targetShare()));
+            for (int l = 0; l < layers; l++) {
+                b.append(String.format(Locale.ROOT, " %.0f / %.0f |", 100 * r.firstHalf()[l], 100 * r.allHeads()[l]));
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    /** The question's family, and whether it names its object's colour. */
+    static String group(VqaExample v) {
+        String q = v.question().toLowerCase(Locale.ROOT);
+        boolean colourNamed = false;
+        for (String w : q.split("[^a-z]+")) {
+            for (Colour col : Colour.values()) {
+                colourNamed |= col.word().equals(w);
+            }
+        }
+        return v.family() + (colourNamed ? ", colour named" : ", colour not named");
+    }
+
+    private static void add(TrainingForward forward, VlmModel vm, List<TrainExample> batch, List<String> groups,
+                            List<Double> shares, Map<String, double[]> sums, int layers, int heads) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        try (NDManager m = NDManager.newBaseManager(vm.device())) {
+            float[][][] mass = forward.pointingMass(m, batch); // [example][layer][head]
+            for (int k = 0; k < batch.size(); k++) {
+                if (mass[k] == null) {
+                    continue;
+                }
+                double[] s = sums.computeIfAbsent(groups.get(k), g -> new double[2 + 2 * layers]);
+                s[0]++;
+                s[1] += shares.get(k);
+                for (int l = 0; l < layers; l++) {
+                    double first = 0;
+                    double all = 0;
+                    for (int h = 0; h < heads; h++) {
+                        all += mass[k][l][h];
+                        if (h < Math.max(1, heads / 2)) {
+                            first += mass[k][l][h];
+                        }
+                    }
+                    s[2 + l] += first / Math.max(1, heads / 2);
+                    s[2 + layers + l] += all / heads;
+                }
+            }
+        }
+        batch.clear();
+        groups.clear();
+        shares.clear();
+    }
+}
