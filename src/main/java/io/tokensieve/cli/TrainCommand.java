@@ -51,6 +51,15 @@ final class TrainCommand implements Callable<Integer> {
             + "patch-label head for N steps, then the full recipe (default: the preset's, 2500 for sieve-tiny; 0 skips it)")
     Integer visionSteps;
 
+    @Option(names = "--point-absent", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "pointing targets for questions about objects that are not there "
+            + "(a \"no\" probe, a count of zero): the sequence's first token (default: the preset's; sieve-tiny: off)")
+    Boolean pointAbsent;
+
+    @Option(names = "--shape-first-captions", paramLabel = "F", description = "share of the training captions asked as "
+            + "\"Which objects are there?\" and answered shape before colour, which teaches finding an object by its shape "
+            + "(0..1; default: the preset's, 0 for sieve-tiny)")
+    Double shapeFirstCaptions;
+
     @Option(names = "--no-eval", description = "skip the test-split evaluation and the model card")
     boolean noEval;
 
@@ -100,6 +109,15 @@ final class TrainCommand implements Callable<Integer> {
                 throw new Errors.UserException("--vision-steps must be 0 or more, got " + visionSteps);
             }
             s = s.withVisionSteps(visionSteps);
+        }
+        if (shapeFirstCaptions != null) {
+            if (!(shapeFirstCaptions >= 0 && shapeFirstCaptions <= 1)) {
+                throw new Errors.UserException("--shape-first-captions must be between 0 and 1, got " + shapeFirstCaptions);
+            }
+            s = s.withShapeFirstCaptions(shapeFirstCaptions);
+        }
+        if (pointAbsent != null) {
+            s = s.withPointAbsent(pointAbsent);
         }
         if (s.steps() <= 0) {
             throw new Errors.UserException("--steps must be positive");

@@ -21,7 +21,9 @@ import java.util.Map;
  * objects the question names ({@link Pointing}: the targets of the training-only pointing loss). Grouped by question
  * family and by whether the question names the object's colour, since "What colour is the triangle?" must find its
  * object by shape alone. Separates "the decoder looks at the wrong patches" from "it looks at the right ones and
- * still answers wrong" ({@link TokenProbe} asks the step before: is the label in the tokens at all).
+ * still answers wrong" ({@link TokenProbe} asks the step before: is the label in the tokens at all). Questions
+ * about an object that is not there ("Is there a square?" answered "no") are reported as the mass on the sequence's
+ * first token, the place the training can teach for "nothing here matches".
  */
 public final class AttentionProbe {
     /** Held-out questions come from this ShapesBench seed (as {@link TokenProbe}: neither training data nor the test split). */
@@ -32,7 +34,8 @@ public final class AttentionProbe {
      * One group of questions.
      *
      * @param questions questions measured (those whose named objects are visible)
-     * @param targetShare mean share of the image's visual tokens that are targets (the mass of uniform attention over them)
+     * @param targetShare mean share of the image's visual tokens that are targets (the mass of uniform attention over
+     *     them); NaN for the rows about absent objects
      * @param firstHalf per decoder layer, mean mass of its first half of heads (the heads sieve-tiny's pointing supervises)
      * @param allHeads per decoder layer, mean mass of all its heads
      */
@@ -61,14 +64,15 @@ public final class AttentionProbe {
             long[] plain = vm.tokenizer().encodePlain(v.answer());
             long[] answer = java.util.Arrays.copyOf(plain, plain.length + 1);
             answer[plain.length] = eos;
-            int[][] pointing = Pointing.forQuestion(v.question(), v.scene(), grid, answer.length);
+            int[][] pointing = Pointing.forQuestion(v.question(), v.scene(), grid, answer.length, true);
             if (pointing.length == 0 || pointing[0] == null) {
                 continue;
             }
+            boolean absent = pointing[0][0] == TrainExample.FIRST_TOKEN;
             float[] px = vm.processor().preprocess(ShapesTrainData.quantised(v.image())).chw();
             batch.add(new TrainExample(vm.promptIdsForContent(v.prompt()), answer, List.of(px), null, null, "vqa", null, pointing));
-            groups.add(group(v));
-            shares.add((double) pointing[0].length / per);
+            groups.add(absent ? v.family() + ", nothing named is present: mass on the first token" : group(v));
+            shares.add(absent ? Double.NaN : (double) pointing[0].length / per);
             if (batch.size() == BATCH || i == questions - 1) {
                 add(forward, vm, batch, groups, shares, sums, layers, heads);
             }
@@ -105,7 +109,8 @@ public final class AttentionProbe {
         }
         b.append("\n|---|---|---|").append("---|".repeat(layers)).append('\n');
         for (Row r : rows) {
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f |", r.group(), r.questions(), 100 * r.targetShare()));
+            b.append(String.format(Locale.ROOT, "| %s | %d | %s |", r.group(), r.questions(),
+                    Double.isNaN(r.targetShare()) ? "-" : String.format(Locale.ROOT, "%.1f", 100 * r.targetShare())));
             for (int l = 0; l < layers; l++) {
                 b.append(String.format(Locale.ROOT, " %.0f / %.0f |", 100 * r.firstHalf()[l], 100 * r.allHeads()[l]));
             }

@@ -15,18 +15,32 @@ import java.util.List;
  * A training-only alignment example (LLaVA stage-1 style): "What objects are there?" answered with every
  * visible object, left to right, as colour, shape and printed character. No question prior predicts the
  * answer, so the only way to lower its loss is to read the visual tokens. Never written to a benchmark file.
+ *
+ * <p>The shape-first variant ("Which objects are there?") names each object's shape before its colour. A
+ * colour-first caption teaches the decoder to find an object by its colour and read its shape, and only that; the
+ * benchmark also asks the other way round ("What colour is the triangle?", "Is there a square?"). Its question
+ * shares no opening with a benchmark question: worded "What shape objects are there?", it taught "What shape is the
+ * red object?" to look at the leftmost object (measured: VQA shape 88.4 -> 44.2 while colour rose 38.1 -> 71.4).
  */
-record CaptionExample(RgbImage image, Scene2d scene, String caption) implements ShapesExample {
+record CaptionExample(RgbImage image, Scene2d scene, String question, boolean shapeFirst, String caption)
+        implements ShapesExample {
     static final String QUESTION = "What objects are there?";
+    static final String SHAPE_FIRST_QUESTION = "Which objects are there?";
     /** Objects with fewer visible pixels than this are left out of the caption (hidden behind others). */
     static final int MIN_VISIBLE_PIXELS = 60;
 
     static CaptionExample of(RgbImage image, Scene2d scene) {
+        return of(image, scene, false);
+    }
+
+    /** The caption of a scene, shape before colour when {@code shapeFirst}. */
+    static CaptionExample of(RgbImage image, Scene2d scene, boolean shapeFirst) {
         List<String> words = new ArrayList<>();
         for (SceneObject o : described(scene)) {
-            words.add(words(o));
+            words.add(words(o, shapeFirst));
         }
-        return new CaptionExample(image, scene, String.join(" ", words));
+        return new CaptionExample(image, scene, shapeFirst ? SHAPE_FIRST_QUESTION : QUESTION, shapeFirst,
+                String.join(" ", words));
     }
 
     /** The objects the caption describes, in its order: visible ones, left to right. */
@@ -41,10 +55,10 @@ record CaptionExample(RgbImage image, Scene2d scene, String caption) implements 
         return objs;
     }
 
-    /** The caption's words for one object: colour, shape and printed character. */
-    static String words(SceneObject o) {
-        return o.colour().word() + " " + o.shape().word()
-                + (o.hasGlyph() ? " " + Character.toLowerCase(o.glyph()) : "");
+    /** The caption's words for one object: colour and shape (in the caption's order), then printed character. */
+    static String words(SceneObject o, boolean shapeFirst) {
+        String pair = shapeFirst ? o.shape().word() + " " + o.colour().word() : o.colour().word() + " " + o.shape().word();
+        return pair + (o.hasGlyph() ? " " + Character.toLowerCase(o.glyph()) : "");
     }
 
     @Override
@@ -68,13 +82,8 @@ record CaptionExample(RgbImage image, Scene2d scene, String caption) implements 
     }
 
     @Override
-    public String question() {
-        return QUESTION;
-    }
-
-    @Override
     public String prompt() {
-        return ShapesPrompts.shortAnswer(QUESTION, 1);
+        return ShapesPrompts.shortAnswer(question, 1);
     }
 
     @Override

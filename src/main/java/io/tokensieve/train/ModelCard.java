@@ -52,7 +52,9 @@ public final class ModelCard {
                 + "; in-context episodes with " + s.shots() + " demos, 3D scenes with " + s.views() + " views"
                 + (s.mixture().containsKey("caption") || s.earlyMixture().containsKey("caption")
                 ? "; `caption` is a training-only alignment task (\"What objects are there?\" answered with every visible "
-                + "object left to right: colour, shape, printed character)" : "")));
+                + "object left to right: colour, shape, printed character" + (s.shapeFirstCaptions() > 0
+                ? String.format(Locale.ROOT, "; %.0f%% of captions ask \"%s\" and name each shape before its colour",
+                100 * s.shapeFirstCaptions(), CaptionExample.SHAPE_FIRST_QUESTION) : "") + ")" : "")));
         b.append(row("seeds", "training data seed " + s.dataSeed() + " (ShapesBench seeds 1000 and up are training data), "
                 + "initialisation seed " + s.initSeed() + "; test split seed " + FinalEvaluation.TEST_SEED));
         b.append(row("optimisation", String.format(Locale.ROOT, "AdamW (0.9, 0.98), batch %d, peak LR %.1e with %d warm-up steps "
@@ -60,9 +62,10 @@ public final class ModelCard {
                         + "training-only losses: patch-label head on the vision features %.1f, grounding of the projected "
                         + "visual tokens against the words of their patch labels %.1f, next-token loss on prompt text %.1f, "
                         + "attention pointing (heads of middle decoder layers, at answer positions, onto the patches of the objects "
-                        + "the question or caption word refers to) %.1f",
+                        + "the question or caption word refers to%s) %.1f",
                 s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
-                s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(), s.pointWeight())));
+                s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(),
+                s.pointAbsent() ? "; onto the first token when it names no object that is there" : "", s.pointWeight())));
         b.append(row("steps", (s.visionSteps() > 0 ? s.visionSteps() + " vision-stage steps (the vision tower and the "
                 + "patch-label head alone, images of data seed " + (s.dataSeed() + Trainer.VISION_SEED_OFFSET) + "), then " : "")
                 + t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
@@ -79,10 +82,15 @@ public final class ModelCard {
                 ? "`./sieve train --preset sieve-tiny"
                         + (s.visionSteps() != preset.visionSteps() ? " --vision-steps " + s.visionSteps() : "")
                         + (s.steps() != preset.steps() ? " --steps " + s.steps() : "")
+                        + (s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "")
+                        + (s.shapeFirstCaptions() != preset.shapeFirstCaptions()
+                        ? " --shape-first-captions " + s.shapeFirstCaptions() : "")
                         + " --out DIR` (add `--resume` after an interruption)"
                 : String.format(Locale.ROOT, "`./sieve train --preset sieve-tiny --out STAGE1 --no-eval`, then `./sieve train "
-                + "--init-from STAGE1 --peak-lr %.0e --steps %d --max-minutes %.0f --out DIR` (add `--resume` after an "
-                + "interruption)", s.peakLr(), s.steps(), s.maxMinutes())));
+                + "--init-from STAGE1 --peak-lr %.0e --steps %d --max-minutes %.0f%s%s --out DIR` (add `--resume` after an "
+                + "interruption)", s.peakLr(), s.steps(), s.maxMinutes(),
+                s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "",
+                s.shapeFirstCaptions() != preset.shapeFirstCaptions() ? " --shape-first-captions " + s.shapeFirstCaptions() : "")));
         b.append('\n');
 
         b.append("## Test-split scores (ShapesBench seed " + FinalEvaluation.TEST_SEED + ", greedy)\n\n");

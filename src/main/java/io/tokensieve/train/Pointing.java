@@ -1,5 +1,6 @@
 package io.tokensieve.train;
 
+import io.tokensieve.core.train.TrainExample;
 import io.tokensieve.datasets.shapes.Colour;
 import io.tokensieve.datasets.shapes.PatchLabels;
 import io.tokensieve.datasets.shapes.Scene2d;
@@ -27,10 +28,20 @@ final class Pointing {
 
     /** Targets for an answer of {@code answerTokens} tokens: the first token points at the question's objects. */
     static int[][] forQuestion(String question, Scene2d scene, int grid, int answerTokens) {
+        return forQuestion(question, scene, grid, answerTokens, false);
+    }
+
+    /**
+     * As {@link #forQuestion(String, Scene2d, int, int)}; with {@code absentAtFirstToken}, a question that names no object
+     * of the scene (a "no" probe, a count of zero) points at the sequence's first token instead of nowhere
+     * ({@link TrainExample#FIRST_TOKEN}), so "nothing here matches" has a place to look.
+     */
+    static int[][] forQuestion(String question, Scene2d scene, int grid, int answerTokens, boolean absentAtFirstToken) {
         int[][] out = new int[answerTokens][];
         if (answerTokens > 0) {
-            int[] cells = cells(scene, referred(question, scene), grid);
-            out[0] = cells.length == 0 ? null : cells;
+            List<SceneObject> named = referred(question, scene);
+            int[] cells = cells(scene, named, grid);
+            out[0] = cells.length > 0 ? cells : named.isEmpty() && absentAtFirstToken ? new int[] {TrainExample.FIRST_TOKEN} : null;
         }
         return out;
     }

@@ -88,7 +88,7 @@ public final class ShapesTrainData {
             case "vqa" -> ShapesBench.vqa(seed, index);
             case "caption" -> {
                 VqaExample v = ShapesBench.vqa(seed, index * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
-                yield CaptionExample.of(v.image(), v.scene());
+                yield CaptionExample.of(v.image(), v.scene(), r.nextDouble() < settings.shapeFirstCaptions());
             }
             case "pope" -> ShapesBench.pope(seed, index, PopeVariant.values()[r.nextInt(PopeVariant.values().length)]);
             case "seg" -> ShapesBench.seg(seed, index);
@@ -135,13 +135,13 @@ public final class ShapesTrainData {
             List<io.tokensieve.datasets.shapes.SceneObject> objs = CaptionExample.described(c.scene());
             int[] tokens = new int[objs.size()];
             for (int i = 0; i < tokens.length; i++) {
-                tokens[i] = tokenizer.encodePlain(CaptionExample.words(objs.get(i))).length;
+                tokens[i] = tokenizer.encodePlain(CaptionExample.words(objs.get(i), c.shapeFirst())).length;
             }
             return Pointing.forCaption(objs, tokens, c.scene(), grid, answerTokens);
         } else if (ex instanceof VqaExample v) {
-            return Pointing.forQuestion(v.question(), v.scene(), grid, answerTokens);
+            return Pointing.forQuestion(v.question(), v.scene(), grid, answerTokens, settings.pointAbsent());
         } else if (ex instanceof PopeExample p) {
-            return Pointing.forQuestion(p.question(), p.scene(), grid, answerTokens);
+            return Pointing.forQuestion(p.question(), p.scene(), grid, answerTokens, settings.pointAbsent());
         }
         return null;
     }

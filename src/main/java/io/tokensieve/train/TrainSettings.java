@@ -49,7 +49,9 @@ public record TrainSettings(
         int checkpointEvery,
         double maxMinutes,
         String initFrom,
-        int visionSteps) {
+        int visionSteps,
+        double shapeFirstCaptions,
+        boolean pointAbsent) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -70,21 +72,21 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
     public static TrainSettings smoke(int steps) {
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
-                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0);
+                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent());
     }
 
     public TrainSettings withSteps(int n) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, n, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
                 segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, maxMinutes, initFrom, visionSteps);
+                earlyFraction, checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent);
     }
 
     /**
@@ -95,14 +97,14 @@ public record TrainSettings(
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
                 segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, maxMinutes, initFrom, n);
+                earlyFraction, checkpointEvery, maxMinutes, initFrom, n, shapeFirstCaptions, pointAbsent);
     }
 
     public TrainSettings withMaxMinutes(double m) {
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
                 segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, m, initFrom, visionSteps);
+                earlyFraction, checkpointEvery, m, initFrom, visionSteps, shapeFirstCaptions, pointAbsent);
     }
 
     /**
@@ -114,7 +116,26 @@ public record TrainSettings(
         return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
                 textHeads, kvHeads, ffn, segDim, batchSize, steps, lr, minLrFraction, warmupSteps, weightDecay, clipNorm,
                 segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed + 1, initSeed, shots, views, mixture, mixture,
-                0.0, checkpointEvery, maxMinutes, dir, 0);
+                0.0, checkpointEvery, maxMinutes, dir, 0, shapeFirstCaptions, pointAbsent);
+    }
+
+    /** With a share {@code f} of the captions in the shape-first order ({@link CaptionExample}). */
+    public TrainSettings withShapeFirstCaptions(double f) {
+        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
+                textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
+                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
+                earlyFraction, checkpointEvery, maxMinutes, initFrom, visionSteps, f, pointAbsent);
+    }
+
+    /**
+     * With pointing targets for questions about objects that are not there: the sequence's first token (see
+     * {@link Pointing#forQuestion(String, io.tokensieve.datasets.shapes.Scene2d, int, int, boolean)}).
+     */
+    public TrainSettings withPointAbsent(boolean on) {
+        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
+                textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
+                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
+                earlyFraction, checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, on);
     }
 
     /** The track mixture in effect at a step (the early mixture for the first {@code earlyFraction} of the run). */

@@ -120,4 +120,23 @@ class TrainCommandTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(64, r.json().get("visual_tokens_per_layer").get(0).asInt(), r.out()); // 112 px, patch 14
     }
+
+    @Test
+    void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
+        Path out = tmp.resolve("absent");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",
+                "--no-eval", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
+        assertTrue(info.get("settings").get("pointAbsent").asBoolean(), info.toString());
+        assertEquals(0.5, info.get("settings").get("shapeFirstCaptions").asDouble(), info.toString());
+        Cli.Result bad = Cli.run("train", "--preset", "smoke", "--steps", "1", "--shape-first-captions", "1.5", "--no-eval",
+                "--out", tmp.resolve("bad").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--shape-first-captions must be between 0 and 1"), bad.err());
+        Cli.Result off = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent=false", "--no-eval", "--out",
+                tmp.resolve("present").toString());
+        assertEquals(0, off.code(), off.err());
+    }
 }

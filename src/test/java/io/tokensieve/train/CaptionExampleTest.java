@@ -53,6 +53,35 @@ class CaptionExampleTest {
     }
 
     @Test
+    void shapeFirstCaptionNamesEachShapeBeforeItsColourUnderItsOwnQuestion() {
+        Set<String> vocab = Set.copyOf(ShapesVocabulary.words());
+        for (int i = 0; i < 20; i++) {
+            VqaExample v = ShapesBench.vqa(1000, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
+            CaptionExample colourFirst = CaptionExample.of(v.image(), v.scene(), false);
+            CaptionExample shapeFirst = CaptionExample.of(v.image(), v.scene(), true);
+            String[] a = colourFirst.answer().split(" ");
+            String[] b = shapeFirst.answer().split(" ");
+            assertEquals(a.length, b.length, shapeFirst.answer());
+            int w = 0;
+            for (SceneObject o : CaptionExample.described(v.scene())) {
+                assertEquals(o.shape().name().toLowerCase(Locale.ROOT), b[w], shapeFirst.answer());
+                assertEquals(o.colour().name().toLowerCase(Locale.ROOT), b[w + 1], shapeFirst.answer());
+                assertEquals(a[w], b[w + 1]);
+                assertEquals(a[w + 1], b[w]);
+                w += o.glyph() != 0 ? 3 : 2;
+            }
+            assertEquals(b.length, w, "no extra words: " + shapeFirst.answer());
+            // the question tells the two orders apart, and uses only words the tokenizer knows
+            assertTrue(shapeFirst.prompt().contains(CaptionExample.SHAPE_FIRST_QUESTION), shapeFirst.prompt());
+            assertTrue(colourFirst.prompt().contains(CaptionExample.QUESTION), colourFirst.prompt());
+            assertTrue(!colourFirst.prompt().contains(CaptionExample.SHAPE_FIRST_QUESTION), colourFirst.prompt());
+            for (String word : CaptionExample.SHAPE_FIRST_QUESTION.toLowerCase(Locale.ROOT).split("[^a-z]+")) {
+                assertTrue(vocab.contains(word), "'" + word + "' must be in the tokenizer's vocabulary");
+            }
+        }
+    }
+
+    @Test
     void everyPatchLabelClassHasAWordInTheVocabulary() {
         WordLevelTokenizer wl = Trainer.tokenizer();
         int[][] ids = Trainer.labelTokens(wl);

@@ -42,6 +42,10 @@ class ModelCardTest {
         assertEquals("`./sieve train --preset sieve-tiny --out DIR`", reproduce(dir, preset));
         assertEquals("`./sieve train --preset sieve-tiny --vision-steps 7 --steps 9 --out DIR`",
                 reproduce(dir, preset.withVisionSteps(7).withSteps(9)));
+        assertEquals("`./sieve train --preset sieve-tiny --point-absent=" + !preset.pointAbsent() + " --out DIR`",
+                reproduce(dir, preset.withPointAbsent(!preset.pointAbsent())));
+        assertEquals("`./sieve train --preset sieve-tiny --shape-first-captions 0.25 --out DIR`",
+                reproduce(dir, preset.withShapeFirstCaptions(0.25)));
     }
 
     /** The command of the card's reproduce row. */

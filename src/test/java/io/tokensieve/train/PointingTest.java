@@ -90,6 +90,35 @@ class PointingTest {
     }
 
     @Test
+    void absentObjectsPointAtTheFirstTokenOnlyWhenAskedTo() {
+        int absent = 0;
+        for (int i = 0; i < 60; i++) {
+            PopeExample p = ShapesBench.pope(1000, i, PopeVariant.values()[i % PopeVariant.values().length]);
+            int[][] plain = Pointing.forQuestion(p.question(), p.scene(), GRID, 2);
+            int[][] sink = Pointing.forQuestion(p.question(), p.scene(), GRID, 2, true);
+            if (p.label().equals("no")) {
+                absent++;
+                assertNull(plain[0], p.question());
+                assertArrayEquals(new int[] {io.tokensieve.core.train.TrainExample.FIRST_TOKEN}, sink[0], p.question());
+            } else {
+                assertArrayEquals(plain[0], sink[0], "present objects keep their patches: " + p.question());
+            }
+            assertNull(sink[1], "only the first answer token has a target");
+        }
+        assertTrue(absent > 10, "'no' probes must occur");
+        // a count of zero names no present object either
+        int zero = 0;
+        for (int i = 0; i < 400 && zero < 3; i++) {
+            VqaExample v = ShapesBench.vqa(1000, i);
+            if (v.family().equals("count") && v.answer().equals("0")) {
+                zero++;
+                assertArrayEquals(new int[] {io.tokensieve.core.train.TrainExample.FIRST_TOKEN},
+                        Pointing.forQuestion(v.question(), v.scene(), GRID, 2, true)[0], v.question());
+            }
+        }
+    }
+
+    @Test
     void cellsAreTheObjectsPatchesByTheirLabels() {
         for (int i = 0; i < 40; i++) {
             VqaExample v = ShapesBench.vqa(1000, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
@@ -114,20 +143,22 @@ class PointingTest {
             ShapesTrainData data = new ShapesTrainData(s, tok, new ClipImageProcessor(PreprocessorConfig.clip(s.imageSize())),
                     PromptTemplate.LLAVA15, wl.id(WordLevelTokenizer.EOS));
             VqaExample v = ShapesBench.vqa(1000, 3 * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
-            CaptionExample c = CaptionExample.of(v.image(), v.scene());
-            TrainExample e = data.convert(c);
-            int[][] p = e.pointing();
-            assertEquals(e.answerIds().length, p.length);
-            int k = 0;
-            for (SceneObject o : CaptionExample.described(v.scene())) {
-                int words = CaptionExample.words(o).split(" ").length;
-                for (int w = 0; w < words; w++, k++) {
-                    int[] want = Pointing.cells(v.scene(), List.of(o), s.grid());
-                    assertArrayEquals(want.length == 0 ? null : want, p[k], "token " + k + " of '" + c.answer() + "'");
+            for (boolean shapeFirst : new boolean[] {false, true}) {
+                CaptionExample c = CaptionExample.of(v.image(), v.scene(), shapeFirst);
+                TrainExample e = data.convert(c);
+                int[][] p = e.pointing();
+                assertEquals(e.answerIds().length, p.length);
+                int k = 0;
+                for (SceneObject o : CaptionExample.described(v.scene())) {
+                    int words = CaptionExample.words(o, shapeFirst).split(" ").length;
+                    for (int w = 0; w < words; w++, k++) {
+                        int[] want = Pointing.cells(v.scene(), List.of(o), s.grid());
+                        assertArrayEquals(want.length == 0 ? null : want, p[k], "token " + k + " of '" + c.answer() + "'");
+                    }
                 }
+                assertEquals(e.answerIds().length - 1, k, "every caption word has a target, EOS none");
+                assertNull(p[k]);
             }
-            assertEquals(e.answerIds().length - 1, k, "every caption word has a target, EOS none");
-            assertNull(p[k]);
 
             TrainExample q = data.convert(v);
             int[] asked = Pointing.cells(v.scene(), Pointing.referred(v.question(), v.scene()), s.grid());

@@ -91,7 +91,7 @@ class VisionStageTest {
                 noHead.minLrFraction(), noHead.warmupSteps(), noHead.weightDecay(), noHead.clipNorm(), noHead.segWeight(), 0f,
                 noHead.groundWeight(), noHead.promptWeight(), noHead.pointWeight(), noHead.dataSeed(), noHead.initSeed(),
                 noHead.shots(), noHead.views(), noHead.mixture(), noHead.earlyMixture(), noHead.earlyFraction(),
-                noHead.checkpointEvery(), noHead.maxMinutes(), null, 1);
+                noHead.checkpointEvery(), noHead.maxMinutes(), null, 1, noHead.shapeFirstCaptions(), noHead.pointAbsent());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer(bare, tmp.resolve("bare"), quiet()).run(false));
         assertTrue(e.getMessage().contains("patch-label head"), e.getMessage());

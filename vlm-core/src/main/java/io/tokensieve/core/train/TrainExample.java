@@ -16,10 +16,14 @@ import java.util.List;
  *     ({@code [kinds][patches]}, class 0 = background); null, or null entries, where unknown
  * @param pointing optional attention targets, per answer token {@code k}: the visual tokens (numbered across
  *     the example's images, {@code image * patches + patch}) that the position predicting {@code answerIds[k]}
- *     should attend to; null, or null entries, where there is none
+ *     should attend to, or {@link #FIRST_TOKEN} for the sequence's first token (where to look when the thing
+ *     asked about is absent); null, or null entries, where there is none
  */
 public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz,
                            float[] segTarget, String track, List<int[][]> patchLabels, int[][] pointing) {
+    /** A {@link #pointing} target meaning the sequence's first token (BOS) rather than a visual token. */
+    public static final int FIRST_TOKEN = -1;
+
     public TrainExample {
         images = List.copyOf(images);
         xyz = xyz == null ? null : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(xyz));

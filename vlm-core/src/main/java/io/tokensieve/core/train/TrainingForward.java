@@ -208,7 +208,8 @@ public final class TrainingForward {
                                 && e.pointing()[k].length > 0) {
                             int[] keys = new int[e.pointing()[k].length];
                             for (int v = 0; v < keys.length; v++) {
-                                keys[v] = visualSlots.get(e.pointing()[k][v]);
+                                int target = e.pointing()[k][v];
+                                keys[v] = target == TrainExample.FIRST_TOKEN ? 0 : visualSlots.get(target);
                             }
                             pointRows.add((long) i * tmax + slot - 1);
                             pointKeys.add(keys);

@@ -179,7 +179,7 @@ class TrainingForwardTest {
     }
 
     @Test
-    void pointingMassIsTheAttentionOfEveryLayerAndHeadOnTheFirstTarget() {
+    void pointingMassIsTheAttentionOfEveryLayerAndHeadOnTheFirstTargetIncludingTheFirstToken() {
         VlmModel vm = TestModels.tiny();
         LlavaForConditionalGeneration model = vm.model();
         LlavaConfig c = vm.config();
@@ -193,12 +193,14 @@ class TrainingForwardTest {
                         new int[][] {null, {0, 2, 5}, {1}}),
                 new TrainExample(new long[] {1, 5, img, 6, 7}, new long[] {8, 2}, List.of(pixels(c, 6)), null, null,
                         "vqa", null, new int[][] {{1, 3}, null}),
-                new TrainExample(new long[] {1, img, 6}, new long[] {9, 2}, List.of(pixels(c, 7)), null, null, "vqa", null, null));
+                new TrainExample(new long[] {1, img, 6}, new long[] {9, 2}, List.of(pixels(c, 7)), null, null, "vqa", null, null),
+                new TrainExample(new long[] {1, 5, img, 6}, new long[] {9, 2}, List.of(pixels(c, 8)), null, null, "vqa", null,
+                        new int[][] {{TrainExample.FIRST_TOKEN}, null}));
         try (NDManager m = NDManager.newBaseManager()) {
             float[][][] got = new TrainingForward(model, 1f).pointingMass(m, batch);
-            assertEquals(3, got.length);
+            assertEquals(4, got.length);
             assertEquals(null, got[2], "no targets, no row");
-            for (int i = 0; i < 2; i++) {
+            for (int i : new int[] {0, 1, 3}) {
                 TrainExample e = batch.get(i);
                 List<float[]> probs = new ArrayList<>();
                 int t = layerProbs(m, model, c, e, all, probs);
@@ -212,7 +214,7 @@ class TrainingForwardTest {
                     for (int head = 0; head < h; head++) {
                         double mass = 0;
                         for (int v : e.pointing()[k]) {
-                            mass += probs.get(l)[(head * t + q) * t + visStart + v];
+                            mass += probs.get(l)[(head * t + q) * t + (v == TrainExample.FIRST_TOKEN ? 0 : visStart + v)];
                         }
                         assertEquals(mass, got[i][l][head], 1e-5, "example " + i + " layer " + l + " head " + head);
                     }
