@@ -19,8 +19,8 @@ import java.util.List;
  * <p>The shape-first variant ("Which objects are there?") names each object's shape before its colour. A
  * colour-first caption teaches the decoder to find an object by its colour and read its shape, and only that; the
  * benchmark also asks the other way round ("What colour is the triangle?", "Is there a square?"). Its question
- * shares no opening with a benchmark question: worded "What shape objects are there?", it taught "What shape is the
- * red object?" to look at the leftmost object (measured: VQA shape 88.4 -> 44.2 while colour rose 38.1 -> 71.4).
+ * shares no opening with a benchmark question: worded "What shape objects are there?", a full run lost "What shape is
+ * the red object?" (VQA shape 88.4 -> 44.2 while colour rose 38.1 -> 71.4), we think to the shared opening.
  */
 record CaptionExample(RgbImage image, Scene2d scene, String question, boolean shapeFirst, String caption)
         implements ShapesExample {
