@@ -123,12 +123,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new Errors.UserException("--steps must be positive");
         }
         if (probeTokens != null) {
-            if (!Files.isRegularFile(out.resolve("config.json"))) {
-                throw new Errors.UserException("--probe-tokens: no model in " + out + " (config.json missing)");
-            }
-            if (probeTokens < 1) {
-                throw new Errors.UserException("--probe-tokens needs at least 1 image, got " + probeTokens);
-            }
+            checkProbe("--probe-tokens", probeTokens, "image");
             try (VlmModel vm = VlmModel.load(out, ai.djl.Device.cpu())) {
                 // the run's checkpoint keeps the training-only head; a committed model may keep a copy beside its weights
                 Path head = out.resolve("checkpoint").resolve(Trainer.AUX);
@@ -140,12 +135,7 @@ final class TrainCommand implements Callable<Integer> {
             return 0;
         }
         if (probeAttention != null) {
-            if (!Files.isRegularFile(out.resolve("config.json"))) {
-                throw new Errors.UserException("--probe-attention: no model in " + out + " (config.json missing)");
-            }
-            if (probeAttention < 1) {
-                throw new Errors.UserException("--probe-attention needs at least 1 question, got " + probeAttention);
-            }
+            checkProbe("--probe-attention", probeAttention, "question");
             try (VlmModel vm = VlmModel.load(out, ai.djl.Device.cpu())) {
                 System.out.print(AttentionProbe.table(AttentionProbe.run(vm, probeAttention), probeAttention));
             }
@@ -179,5 +169,15 @@ final class TrainCommand implements Callable<Integer> {
         ModelCard.write(out, training, results);
         System.out.println("model card: " + out.resolve("README.md"));
         return 0;
+    }
+
+    /** A probe needs a model in OUT and at least one sample. */
+    private void checkProbe(String option, int samples, String unit) {
+        if (!Files.isRegularFile(out.resolve("config.json"))) {
+            throw new Errors.UserException(option + ": no model in " + out + " (config.json missing)");
+        }
+        if (samples < 1) {
+            throw new Errors.UserException(option + " needs at least 1 " + unit + ", got " + samples);
+        }
     }
 }

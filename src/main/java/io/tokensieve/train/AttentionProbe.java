@@ -73,11 +73,11 @@ public final class AttentionProbe {
             batch.add(new TrainExample(vm.promptIdsForContent(v.prompt()), answer, List.of(px), null, null, "vqa", null, pointing));
             groups.add(absent ? v.family() + ", nothing named is present: mass on the first token" : group(v));
             shares.add(absent ? Double.NaN : (double) pointing[0].length / per);
-            if (batch.size() == BATCH || i == questions - 1) {
+            if (batch.size() == BATCH) {
                 add(forward, vm, batch, groups, shares, sums, layers, heads);
             }
         }
-        add(forward, vm, batch, groups, shares, sums, layers, heads);
+        add(forward, vm, batch, groups, shares, sums, layers, heads); // the last, partial batch
         List<Row> out = new ArrayList<>();
         for (var e : sums.entrySet()) {
             double[] s = e.getValue();
