@@ -83,10 +83,7 @@ public record TrainSettings(
     }
 
     public TrainSettings withSteps(int n) {
-        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
-                textHeads, kvHeads, ffn, segDim, batchSize, n, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent);
+        return with(e -> e.steps = n);
     }
 
     /**
@@ -94,17 +91,11 @@ public record TrainSettings(
      * {@link #steps} of the full recipe, which the tower otherwise learns shape in only slowly).
      */
     public TrainSettings withVisionSteps(int n) {
-        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
-                textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, maxMinutes, initFrom, n, shapeFirstCaptions, pointAbsent);
+        return with(e -> e.visionSteps = n);
     }
 
     public TrainSettings withMaxMinutes(double m) {
-        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
-                textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, m, initFrom, visionSteps, shapeFirstCaptions, pointAbsent);
+        return with(e -> e.maxMinutes = m);
     }
 
     /**
@@ -113,18 +104,19 @@ public record TrainSettings(
      * run's (the data seed moves on by one).
      */
     public TrainSettings continuing(String dir, float lr) {
-        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
-                textHeads, kvHeads, ffn, segDim, batchSize, steps, lr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed + 1, initSeed, shots, views, mixture, mixture,
-                0.0, checkpointEvery, maxMinutes, dir, 0, shapeFirstCaptions, pointAbsent);
+        return with(e -> {
+            e.peakLr = lr;
+            e.dataSeed = dataSeed + 1;
+            e.earlyMixture = mixture;
+            e.earlyFraction = 0.0;
+            e.initFrom = dir;
+            e.visionSteps = 0;
+        });
     }
 
     /** With a share {@code f} of the captions in the shape-first order ({@link CaptionExample}). */
     public TrainSettings withShapeFirstCaptions(double f) {
-        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
-                textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, maxMinutes, initFrom, visionSteps, f, pointAbsent);
+        return with(e -> e.shapeFirstCaptions = f);
     }
 
     /**
@@ -132,10 +124,103 @@ public record TrainSettings(
      * {@link Pointing#forQuestion(String, io.tokensieve.datasets.shapes.Scene2d, int, int, boolean)}).
      */
     public TrainSettings withPointAbsent(boolean on) {
-        return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth, textLayers,
-                textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction, warmupSteps, weightDecay, clipNorm,
-                segWeight, auxWeight, groundWeight, promptWeight, pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture,
-                earlyFraction, checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, on);
+        return with(e -> e.pointAbsent = on);
+    }
+
+    /** A copy with the fields that {@code change} sets on an editable copy of this one (the one place to copy). */
+    TrainSettings with(java.util.function.Consumer<Edit> change) {
+        Edit e = new Edit(this);
+        change.accept(e);
+        return e.build();
+    }
+
+    /** The fields of a {@link TrainSettings}, editable; {@link #with} copies through it. */
+    static final class Edit {
+        String preset;
+        int imageSize;
+        int patch;
+        int visionWidth;
+        int visionLayers;
+        int visionHeads;
+        int textWidth;
+        int textLayers;
+        int textHeads;
+        int kvHeads;
+        int ffn;
+        int segDim;
+        int batchSize;
+        int steps;
+        float peakLr;
+        float minLrFraction;
+        int warmupSteps;
+        float weightDecay;
+        float clipNorm;
+        float segWeight;
+        float auxWeight;
+        float groundWeight;
+        float promptWeight;
+        float pointWeight;
+        long dataSeed;
+        long initSeed;
+        int shots;
+        int views;
+        Map<String, Double> mixture;
+        Map<String, Double> earlyMixture;
+        double earlyFraction;
+        int checkpointEvery;
+        double maxMinutes;
+        String initFrom;
+        int visionSteps;
+        double shapeFirstCaptions;
+        boolean pointAbsent;
+
+        Edit(TrainSettings t) {
+            preset = t.preset;
+            imageSize = t.imageSize;
+            patch = t.patch;
+            visionWidth = t.visionWidth;
+            visionLayers = t.visionLayers;
+            visionHeads = t.visionHeads;
+            textWidth = t.textWidth;
+            textLayers = t.textLayers;
+            textHeads = t.textHeads;
+            kvHeads = t.kvHeads;
+            ffn = t.ffn;
+            segDim = t.segDim;
+            batchSize = t.batchSize;
+            steps = t.steps;
+            peakLr = t.peakLr;
+            minLrFraction = t.minLrFraction;
+            warmupSteps = t.warmupSteps;
+            weightDecay = t.weightDecay;
+            clipNorm = t.clipNorm;
+            segWeight = t.segWeight;
+            auxWeight = t.auxWeight;
+            groundWeight = t.groundWeight;
+            promptWeight = t.promptWeight;
+            pointWeight = t.pointWeight;
+            dataSeed = t.dataSeed;
+            initSeed = t.initSeed;
+            shots = t.shots;
+            views = t.views;
+            mixture = t.mixture;
+            earlyMixture = t.earlyMixture;
+            earlyFraction = t.earlyFraction;
+            checkpointEvery = t.checkpointEvery;
+            maxMinutes = t.maxMinutes;
+            initFrom = t.initFrom;
+            visionSteps = t.visionSteps;
+            shapeFirstCaptions = t.shapeFirstCaptions;
+            pointAbsent = t.pointAbsent;
+        }
+
+        TrainSettings build() {
+            return new TrainSettings(preset, imageSize, patch, visionWidth, visionLayers, visionHeads, textWidth,
+                    textLayers, textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction,
+                    warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
+                    pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
+                    checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent);
+        }
     }
 
     /** The track mixture in effect at a step (the early mixture for the first {@code earlyFraction} of the run). */

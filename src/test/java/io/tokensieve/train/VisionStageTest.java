@@ -85,13 +85,7 @@ class VisionStageTest {
         assertTrue(state.get("elapsed_seconds").asDouble() >= state.get("vision_stage_seconds").asDouble());
         // the stage needs the head it trains
         TrainSettings noHead = TrainSettings.smoke(1).withVisionSteps(1);
-        TrainSettings bare = new TrainSettings(noHead.preset(), noHead.imageSize(), noHead.patch(), noHead.visionWidth(),
-                noHead.visionLayers(), noHead.visionHeads(), noHead.textWidth(), noHead.textLayers(), noHead.textHeads(),
-                noHead.kvHeads(), noHead.ffn(), noHead.segDim(), noHead.batchSize(), noHead.steps(), noHead.peakLr(),
-                noHead.minLrFraction(), noHead.warmupSteps(), noHead.weightDecay(), noHead.clipNorm(), noHead.segWeight(), 0f,
-                noHead.groundWeight(), noHead.promptWeight(), noHead.pointWeight(), noHead.dataSeed(), noHead.initSeed(),
-                noHead.shots(), noHead.views(), noHead.mixture(), noHead.earlyMixture(), noHead.earlyFraction(),
-                noHead.checkpointEvery(), noHead.maxMinutes(), null, 1, noHead.shapeFirstCaptions(), noHead.pointAbsent());
+        TrainSettings bare = noHead.with(e -> e.auxWeight = 0f);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer(bare, tmp.resolve("bare"), quiet()).run(false));
         assertTrue(e.getMessage().contains("patch-label head"), e.getMessage());

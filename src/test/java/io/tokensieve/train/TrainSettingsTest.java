@@ -1,0 +1,67 @@
+package io.tokensieve.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The copies of a {@link TrainSettings}: each changes the fields it names and keeps every other one. */
+class TrainSettingsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Names of the record components whose values differ between two settings. */
+    private static Set<String> changed(TrainSettings a, TrainSettings b) {
+        JsonNode x = JSON.valueToTree(a);
+        JsonNode y = JSON.valueToTree(b);
+        Set<String> out = new TreeSet<>();
+        x.fieldNames().forEachRemaining(f -> {
+            if (!x.get(f).equals(y.get(f))) {
+                out.add(f);
+            }
+        });
+        assertEquals(x.size(), y.size());
+        return out;
+    }
+
+    @Test
+    void aCopyWithNoChangeEqualsTheOriginal() {
+        // distinct values in every field, so a field copied from the wrong place shows
+        TrainSettings t = TrainSettings.sieveTiny().continuing("/m", 3e-4f).withShapeFirstCaptions(0.25)
+                .withPointAbsent(true);
+        assertEquals(t, t.with(e -> { }));
+        assertEquals(TrainSettings.smoke(3), TrainSettings.smoke(3).with(e -> { }));
+    }
+
+    @Test
+    void eachCopyChangesOnlyItsFields() {
+        TrainSettings t = TrainSettings.sieveTiny();
+        assertEquals(Set.of("steps"), changed(t, t.withSteps(7)));
+        assertEquals(7, t.withSteps(7).steps());
+        assertEquals(Set.of("visionSteps"), changed(t, t.withVisionSteps(9)));
+        assertEquals(Set.of("maxMinutes"), changed(t, t.withMaxMinutes(3.5)));
+        assertEquals(3.5, t.withMaxMinutes(3.5).maxMinutes());
+        assertEquals(Set.of("shapeFirstCaptions"), changed(t, t.withShapeFirstCaptions(0.5)));
+        assertEquals(Set.of("pointAbsent"), changed(t, t.withPointAbsent(true)));
+        assertEquals(Set.of("auxWeight"), changed(t, t.with(e -> e.auxWeight = 0f)));
+    }
+
+    @Test
+    void aContinuationStartsFromTheModelWithTheFinalMixtureAndFreshData() {
+        TrainSettings t = TrainSettings.sieveTiny();
+        TrainSettings c = t.continuing("/models/x", 2e-4f);
+        assertEquals(Set.of("peakLr", "dataSeed", "earlyMixture", "earlyFraction", "initFrom", "visionSteps"),
+                changed(t, c));
+        assertEquals(2e-4f, c.peakLr());
+        assertEquals(t.dataSeed() + 1, c.dataSeed());
+        assertEquals(t.mixture(), c.earlyMixture());
+        assertEquals(0.0, c.earlyFraction());
+        assertEquals("/models/x", c.initFrom());
+        assertEquals(0, c.visionSteps());
+        assertEquals(t.mixture(), c.mixtureAt(0));
+    }
+}
