@@ -55,6 +55,14 @@ final class TrainCommand implements Callable<Integer> {
             + "(a \"no\" probe, a count of zero): the sequence's first token (default: the preset's; sieve-tiny: off)")
     Boolean pointAbsent;
 
+    @Option(names = "--point-seg", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "pointing "
+            + "targets for segmentation: the [SEG] position onto the referred object (default: the preset's; sieve-tiny: off)")
+    Boolean pointSeg;
+
+    @Option(names = "--point-3d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "pointing "
+            + "targets for 3D questions: the answer onto its objects in every view (default: the preset's; sieve-tiny: off)")
+    Boolean point3d;
+
     @Option(names = "--shape-first-captions", paramLabel = "F", description = "share of the training captions asked as "
             + "\"Which objects are there?\" and answered shape before colour, which teaches finding an object by its shape "
             + "(0..1; default: the preset's, 0 for sieve-tiny)")
@@ -118,6 +126,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (pointAbsent != null) {
             s = s.withPointAbsent(pointAbsent);
+        }
+        if (pointSeg != null) {
+            s = s.withPointSeg(pointSeg);
+        }
+        if (point3d != null) {
+            s = s.withPoint3d(point3d);
         }
         if (s.steps() <= 0) {
             throw new Errors.UserException("--steps must be positive");

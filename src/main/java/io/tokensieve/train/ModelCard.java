@@ -65,7 +65,9 @@ public final class ModelCard {
                         + "the question or caption word refers to%s) %.1f",
                 s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
                 s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(),
-                s.pointAbsent() ? "; onto the first token when it names no object that is there" : "", s.pointWeight())));
+                (s.pointAbsent() ? "; onto the first token when it names no object that is there" : "")
+                        + (s.pointSeg() ? "; the [SEG] position onto the referred object" : "")
+                        + (s.point3d() ? "; 3D answers onto their objects in every view" : ""), s.pointWeight())));
         b.append(row("steps", (s.visionSteps() > 0 ? s.visionSteps() + " vision-stage steps (the vision tower and the "
                 + "patch-label head alone, images of data seed " + (s.dataSeed() + Trainer.VISION_SEED_OFFSET) + "), then " : "")
                 + t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
@@ -77,20 +79,12 @@ public final class ModelCard {
         if (!t.lossLog().isEmpty()) {
             b.append(row("last logged losses", t.lossLog().get(t.lossLog().size() - 1)));
         }
-        TrainSettings preset = TrainSettings.sieveTiny();
+        String options = options(s, TrainSettings.sieveTiny());
         b.append(row("reproduce", s.initFrom() == null
-                ? "`./sieve train --preset sieve-tiny"
-                        + (s.visionSteps() != preset.visionSteps() ? " --vision-steps " + s.visionSteps() : "")
-                        + (s.steps() != preset.steps() ? " --steps " + s.steps() : "")
-                        + (s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "")
-                        + (s.shapeFirstCaptions() != preset.shapeFirstCaptions()
-                        ? " --shape-first-captions " + s.shapeFirstCaptions() : "")
-                        + " --out DIR` (add `--resume` after an interruption)"
+                ? "`./sieve train --preset sieve-tiny" + options + " --out DIR` (add `--resume` after an interruption)"
                 : String.format(Locale.ROOT, "`./sieve train --preset sieve-tiny --out STAGE1 --no-eval`, then `./sieve train "
-                + "--init-from STAGE1 --peak-lr %.0e --steps %d --max-minutes %.0f%s%s --out DIR` (add `--resume` after an "
-                + "interruption)", s.peakLr(), s.steps(), s.maxMinutes(),
-                s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "",
-                s.shapeFirstCaptions() != preset.shapeFirstCaptions() ? " --shape-first-captions " + s.shapeFirstCaptions() : "")));
+                + "--init-from STAGE1 --peak-lr %.0e --steps %d --max-minutes %.0f%s --out DIR` (add `--resume` after an "
+                + "interruption)", s.peakLr(), s.steps(), s.maxMinutes(), options)));
         b.append('\n');
 
         b.append("## Test-split scores (ShapesBench seed " + FinalEvaluation.TEST_SEED + ", greedy)\n\n");
@@ -193,6 +187,23 @@ public final class ModelCard {
     private static void target(StringBuilder b, String what, double value, boolean met) {
         b.append("| ").append(what).append(" | ").append(fmt(value)).append(" | ")
                 .append(Double.isNaN(value) ? "not measured" : met ? "yes" : "no").append(" |\n");
+    }
+
+    /**
+     * The {@code sieve train} options that turn the preset into these settings (for a continuation, the ones it adds
+     * beyond {@code --init-from} and its schedule).
+     */
+    static String options(TrainSettings s, TrainSettings preset) {
+        StringBuilder o = new StringBuilder();
+        if (s.initFrom() == null) {
+            o.append(s.visionSteps() != preset.visionSteps() ? " --vision-steps " + s.visionSteps() : "");
+            o.append(s.steps() != preset.steps() ? " --steps " + s.steps() : "");
+        }
+        o.append(s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "");
+        o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");
+        o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");
+        o.append(s.shapeFirstCaptions() != preset.shapeFirstCaptions() ? " --shape-first-captions " + s.shapeFirstCaptions() : "");
+        return o.toString();
     }
 
     private static String row(String k, String v) {

@@ -21,7 +21,9 @@ import java.util.Set;
  * <p>For a question, the objects its noun phrases name ("the red circle", "blue objects", "squares", "objects"),
  * all of them: a question about two objects points at both, a count at every counted object. For a caption, the
  * object each word describes. An object's patches are the cells it owns ({@link PatchLabels#objects}) and the cell
- * of its printed character. Questions that name no object present (a "no" probe) get no target.
+ * of its printed character. Questions that name no object present (a "no" probe) get no target. Optionally, the
+ * {@code [SEG]} position of a segmentation answer points at the referred object, and a 3D question's answer at its
+ * objects in every view.
  */
 final class Pointing {
     private Pointing() {}
@@ -57,6 +59,46 @@ final class Pointing {
                 out[k] = cells.length == 0 ? null : cells;
             }
         }
+        return out;
+    }
+
+    /**
+     * Targets for a segmentation answer: the position of the {@code [SEG]} token (answer token {@code segAt}), whose
+     * hidden state the mask head reads, points at the cells the referred object owns (its body, as the mask; not its
+     * printed character). It predicts
+     * answer token {@code segAt + 1}, so that is the entry set.
+     */
+    static int[][] forSegmentation(Scene2d scene, int targetId, int grid, int answerTokens, int segAt) {
+        int[][] out = new int[answerTokens][];
+        if (segAt >= 0 && segAt + 1 < answerTokens) {
+            int[] owner = PatchLabels.objects(scene, grid);
+            int[] cells = java.util.stream.IntStream.range(0, owner.length).filter(p -> owner[p] == targetId).toArray();
+            out[segAt + 1] = cells.length > 0 ? cells : null;
+        }
+        return out;
+    }
+
+    /**
+     * Targets for a 3D question: the first answer token points at the patches of every view that show the objects
+     * the answer is about, numbered across the views ({@code view * grid * grid + cell}); {@code owners} holds each
+     * view's cell owners ({@link PatchLabels#objects(int[], int, int)}).
+     */
+    static int[][] forViews(List<int[]> owners, List<Integer> objectIds, int answerTokens) {
+        int[][] out = new int[answerTokens][];
+        if (answerTokens == 0 || objectIds.isEmpty()) {
+            return out;
+        }
+        List<Integer> cells = new ArrayList<>();
+        int offset = 0;
+        for (int[] owner : owners) {
+            for (int p = 0; p < owner.length; p++) {
+                if (owner[p] >= 0 && objectIds.contains(owner[p])) {
+                    cells.add(offset + p);
+                }
+            }
+            offset += owner.length;
+        }
+        out[0] = cells.isEmpty() ? null : cells.stream().mapToInt(Integer::intValue).toArray();
         return out;
     }
 

@@ -4,6 +4,7 @@ import io.tokensieve.core.image.ClipImageProcessor;
 import io.tokensieve.core.image.RgbImage;
 import io.tokensieve.core.text.PromptTemplate;
 import io.tokensieve.core.text.SieveTokenizer;
+import io.tokensieve.core.text.WordLevelTokenizer;
 import io.tokensieve.core.train.TrainExample;
 import io.tokensieve.datasets.shapes.IclExample;
 import io.tokensieve.datasets.shapes.PatchLabels;
@@ -125,11 +126,11 @@ public final class ShapesTrainData {
             xyz = null;
         }
         return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT),
-                patchLabels(ex), pointing(ex, target.length));
+                patchLabels(ex), pointing(ex, plain, target.length));
     }
 
     /** Attention targets of the answer tokens (see {@link Pointing}); null for tracks without them. */
-    private int[][] pointing(ShapesExample ex, int answerTokens) {
+    private int[][] pointing(ShapesExample ex, long[] answer, int answerTokens) {
         int grid = settings.grid();
         if (ex instanceof CaptionExample c) {
             List<io.tokensieve.datasets.shapes.SceneObject> objs = CaptionExample.described(c.scene());
@@ -142,6 +143,19 @@ public final class ShapesTrainData {
             return Pointing.forQuestion(v.question(), v.scene(), grid, answerTokens, settings.pointAbsent());
         } else if (ex instanceof PopeExample p) {
             return Pointing.forQuestion(p.question(), p.scene(), grid, answerTokens, settings.pointAbsent());
+        } else if (ex instanceof SegExample s && settings.pointSeg()) {
+            long segId = tokenizer.tokenId(WordLevelTokenizer.SEG);
+            int segAt = -1;
+            for (int k = 0; k < answer.length && segAt < 0; k++) {
+                segAt = answer[k] == segId ? k : -1;
+            }
+            return Pointing.forSegmentation(s.scene(), s.targetId(), grid, answerTokens, segAt);
+        } else if (ex instanceof Scene3dExample s && settings.point3d()) {
+            List<int[]> owners = new ArrayList<>();
+            for (PosedView v : s.views()) {
+                owners.add(PatchLabels.objects(v.objectIds(), s.scene().objects().size(), grid));
+            }
+            return Pointing.forViews(owners, s.objectIds(), answerTokens);
         }
         return null;
     }

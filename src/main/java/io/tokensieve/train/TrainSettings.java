@@ -51,7 +51,9 @@ public record TrainSettings(
         String initFrom,
         int visionSteps,
         double shapeFirstCaptions,
-        boolean pointAbsent) {
+        boolean pointAbsent,
+        boolean pointSeg,
+        boolean point3d) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -72,14 +74,15 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
     public static TrainSettings smoke(int steps) {
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
-                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent());
+                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
+                t.pointSeg(), t.point3d());
     }
 
     public TrainSettings withSteps(int n) {
@@ -125,6 +128,16 @@ public record TrainSettings(
      */
     public TrainSettings withPointAbsent(boolean on) {
         return with(e -> e.pointAbsent = on);
+    }
+
+    /** With pointing targets for segmentation answers: the {@code [SEG]} position onto the referred object. */
+    public TrainSettings withPointSeg(boolean on) {
+        return with(e -> e.pointSeg = on);
+    }
+
+    /** With pointing targets for 3D questions: the answer onto its objects' patches in every view. */
+    public TrainSettings withPoint3d(boolean on) {
+        return with(e -> e.point3d = on);
     }
 
     /** A copy with the fields that {@code change} sets on an editable copy of this one (the one place to copy). */
@@ -173,6 +186,8 @@ public record TrainSettings(
         int visionSteps;
         double shapeFirstCaptions;
         boolean pointAbsent;
+        boolean pointSeg;
+        boolean point3d;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -212,6 +227,8 @@ public record TrainSettings(
             visionSteps = t.visionSteps;
             shapeFirstCaptions = t.shapeFirstCaptions;
             pointAbsent = t.pointAbsent;
+            pointSeg = t.pointSeg;
+            point3d = t.point3d;
         }
 
         TrainSettings build() {
@@ -219,7 +236,7 @@ public record TrainSettings(
                     textLayers, textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction,
                     warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
-                    checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent);
+                    checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d);
         }
     }
 

@@ -125,12 +125,14 @@ class TrainCommandTest {
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",
-                "--no-eval", "--out", out.toString());
+                "--point-seg", "--point-3d=true", "--no-eval", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
         assertTrue(info.get("settings").get("pointAbsent").asBoolean(), info.toString());
         assertEquals(0.5, info.get("settings").get("shapeFirstCaptions").asDouble(), info.toString());
+        assertTrue(info.get("settings").get("pointSeg").asBoolean(), info.toString());
+        assertTrue(info.get("settings").get("point3d").asBoolean(), info.toString());
         Cli.Result bad = Cli.run("train", "--preset", "smoke", "--steps", "1", "--shape-first-captions", "1.5", "--no-eval",
                 "--out", tmp.resolve("bad").toString());
         assertEquals(2, bad.code(), bad.err());

@@ -12,6 +12,11 @@ import io.tokensieve.datasets.shapes.PopeVariant;
 import io.tokensieve.datasets.shapes.SceneObject;
 import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.VqaExample;
+import io.tokensieve.datasets.shapes.Object3d;
+import io.tokensieve.datasets.shapes.PatchXyz;
+import io.tokensieve.datasets.shapes.PosedView;
+import io.tokensieve.datasets.shapes.Scene3dExample;
+import io.tokensieve.datasets.shapes.SegExample;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -164,5 +169,109 @@ class PointingTest {
             int[] asked = Pointing.cells(v.scene(), Pointing.referred(v.question(), v.scene()), s.grid());
             assertArrayEquals(asked.length == 0 ? null : asked, q.pointing()[0], v.question());
         }
+    }
+
+    @Test
+    void theSegPositionPointsAtTheReferredObjectOnlyWhenAskedTo() throws Exception {
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        Path dir = Files.createTempDirectory("tok");
+        wl.save(dir);
+        try (SieveTokenizer tok = SieveTokenizer.load(dir)) {
+            TrainSettings s = TrainSettings.sieveTiny();
+            ShapesTrainData off = data(s, tok, wl);
+            ShapesTrainData on = data(s.withPointSeg(true), tok, wl);
+            long segId = wl.id(WordLevelTokenizer.SEG);
+            int pointed = 0;
+            for (int i = 0; i < 40; i++) {
+                SegExample ex = ShapesBench.seg(1000, i);
+                assertNull(off.convert(ex).pointing(), "no targets without --point-seg");
+                TrainExample e = on.convert(ex);
+                long[] a = e.answerIds();
+                int k = 1;
+                while (a[k - 1] != segId) {
+                    k++;
+                }
+                // independent of the cell owners: the ground-truth mask covers every pointed cell
+                float[] cover = ShapesTrainData.coverage(ex.mask(), ShapesBench.IMAGE_SIZE, s.grid());
+                for (int j = 0; j < a.length; j++) {
+                    if (j != k) {
+                        assertNull(e.pointing()[j], "only the position of [SEG] has a target");
+                    } else if (e.pointing()[j] != null) {
+                        pointed++;
+                        for (int cell : e.pointing()[j]) {
+                            assertTrue(cover[cell] > 0, ex.expression() + ": cell " + cell + " outside the mask");
+                        }
+                        // and the cells the mask mostly covers, unless another object is drawn over them
+                        int[] owner = PatchLabels.objects(ex.scene(), s.grid());
+                        for (int c = 0; c < cover.length; c++) {
+                            if (cover[c] > 0.5 && owner[c] == ex.targetId()) {
+                                int cell = c;
+                                assertTrue(java.util.Arrays.stream(e.pointing()[j]).anyMatch(x -> x == cell), ex.expression());
+                            }
+                        }
+                    }
+                }
+            }
+            assertTrue(pointed > 30, "most referred objects own cells: " + pointed);
+        }
+    }
+
+    @Test
+    void threeDAnswersPointAtTheirObjectsInEveryView() throws Exception {
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        Path dir = Files.createTempDirectory("tok");
+        wl.save(dir);
+        try (SieveTokenizer tok = SieveTokenizer.load(dir)) {
+            TrainSettings s = TrainSettings.sieveTiny();
+            ShapesTrainData off = data(s, tok, wl);
+            ShapesTrainData on = data(s.withPoint3d(true), tok, wl);
+            int per = s.grid() * s.grid();
+            int cell = ShapesBench.IMAGE_SIZE / s.grid();
+            int pointed = 0;
+            for (int i = 0; i < 12; i++) {
+                Scene3dExample ex = ShapesBench.scene3d(1000, i, s.views());
+                assertNull(off.convert(ex).pointing(), "no targets without --point-3d");
+                TrainExample e = on.convert(ex);
+                for (int j = 1; j < e.pointing().length; j++) {
+                    assertNull(e.pointing()[j], "only the first answer token has a target");
+                }
+                int[] t = e.pointing()[0];
+                if (t == null) {
+                    continue;
+                }
+                pointed++;
+                for (int slot : t) {
+                    assertTrue(slot >= 0 && slot < s.views() * per, "slot " + slot);
+                    PosedView v = ex.views().get(slot / per);
+                    int r = (slot % per) / s.grid();
+                    int c = (slot % per) % s.grid();
+                    // independent of the renderer's ids: the cell's depth lands inside one of the answer's objects
+                    int inside = 0;
+                    for (int y = r * cell; y < (r + 1) * cell; y++) {
+                        for (int x = c * cell; x < (c + 1) * cell; x++) {
+                            int mm = v.depthMm()[y * ShapesBench.IMAGE_SIZE + x];
+                            double[] w = mm > 0 ? PatchXyz.backProject(x, y, mm, v.camera().intrinsic(), v.camera().pose()) : null;
+                            if (w != null && ex.objectIds().stream().anyMatch(id -> within(ex.scene().object(id), w))) {
+                                inside++;
+                            }
+                        }
+                    }
+                    assertTrue(inside >= 0.15 * cell * cell, ex.question() + ": slot " + slot + " has " + inside + " pixels on its objects");
+                }
+            }
+            assertTrue(pointed >= 8, "most 3D questions have objects in view: " + pointed);
+        }
+    }
+
+    /** Whether a world point lies in (or on) the object's bounding cylinder, with 2 cm of tolerance. */
+    private static boolean within(Object3d o, double[] p) {
+        double tol = 0.02;
+        double r = Math.hypot(p[0] - o.x(), p[1] - o.y());
+        return r <= o.radius() * Math.sqrt(2) + tol && p[2] >= o.z0() - tol && p[2] <= o.top() + tol;
+    }
+
+    private static ShapesTrainData data(TrainSettings s, SieveTokenizer tok, WordLevelTokenizer wl) {
+        return new ShapesTrainData(s, tok, new ClipImageProcessor(PreprocessorConfig.clip(s.imageSize())),
+                PromptTemplate.LLAVA15, wl.id(WordLevelTokenizer.EOS));
     }
 }

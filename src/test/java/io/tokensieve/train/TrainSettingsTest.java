@@ -32,7 +32,7 @@ class TrainSettingsTest {
     void aCopyWithNoChangeEqualsTheOriginal() {
         // distinct values in every field, so a field copied from the wrong place shows
         TrainSettings t = TrainSettings.sieveTiny().continuing("/m", 3e-4f).withShapeFirstCaptions(0.25)
-                .withPointAbsent(true);
+                .withPointAbsent(true).withPointSeg(true).withPoint3d(true);
         assertEquals(t, t.with(e -> { }));
         assertEquals(TrainSettings.smoke(3), TrainSettings.smoke(3).with(e -> { }));
     }
@@ -47,6 +47,8 @@ class TrainSettingsTest {
         assertEquals(3.5, t.withMaxMinutes(3.5).maxMinutes());
         assertEquals(Set.of("shapeFirstCaptions"), changed(t, t.withShapeFirstCaptions(0.5)));
         assertEquals(Set.of("pointAbsent"), changed(t, t.withPointAbsent(true)));
+        assertEquals(Set.of("pointSeg"), changed(t, t.withPointSeg(true)));
+        assertEquals(Set.of("point3d"), changed(t, t.withPoint3d(true)));
         assertEquals(Set.of("auxWeight"), changed(t, t.with(e -> e.auxWeight = 0f)));
     }
 

@@ -65,12 +65,18 @@ public final class PatchLabels {
      * of the cell, if it covers at least 15% of it; -1 for background.
      */
     public static int[] objects(Scene2d scene, int grid) {
+        return objects(scene.idMap(), scene.objects().size(), grid);
+    }
+
+    /**
+     * As {@link #objects(Scene2d, int)} for any per-pixel map of object ids ({@code IMAGE_SIZE} square, row-major,
+     * -1 for background), such as a rendered 3D view's {@link PosedView#objectIds}.
+     */
+    public static int[] objects(int[] idMap, int objects, int grid) {
         int size = ShapesBench.IMAGE_SIZE;
         int cell = size / grid;
         int n = grid * grid;
-        int objects = scene.objects().size();
         int[][] counts = new int[n][objects];
-        int[] idMap = scene.idMap();
         for (int y = 0; y < grid * cell; y++) {
             for (int x = 0; x < grid * cell; x++) {
                 int id = idMap[y * size + x];

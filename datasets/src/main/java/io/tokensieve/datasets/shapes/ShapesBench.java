@@ -204,7 +204,7 @@ public final class ShapesBench {
                     seen[i] = Math.max(seen[i], here[i]);
                 }
                 float[][] xyz = PatchXyz.compute(r.depthMm(), IMAGE_SIZE, PATCH, cam.intrinsic(), cam.pose());
-                out.add(new PosedView(k * 20, r.colour(), r.depthMm(), cam, xyz));
+                out.add(new PosedView(k * 20, r.colour(), r.depthMm(), cam, xyz, r.ids()));
             }
             if (allVisible(seen)) {
                 return new Posed(seed, sceneIndex, scene, out);

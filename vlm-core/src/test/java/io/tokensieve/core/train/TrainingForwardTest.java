@@ -195,17 +195,20 @@ class TrainingForwardTest {
                         "vqa", null, new int[][] {{1, 3}, null}),
                 new TrainExample(new long[] {1, img, 6}, new long[] {9, 2}, List.of(pixels(c, 7)), null, null, "vqa", null, null),
                 new TrainExample(new long[] {1, 5, img, 6}, new long[] {9, 2}, List.of(pixels(c, 8)), null, null, "vqa", null,
-                        new int[][] {{TrainExample.FIRST_TOKEN}, null}));
+                        new int[][] {{TrainExample.FIRST_TOKEN}, null}),
+                // two images (as 3D views): targets numbered across them, image * patches + patch
+                new TrainExample(new long[] {1, img, 5, img, 6}, new long[] {9, 2}, List.of(pixels(c, 9), pixels(c, 10)),
+                        null, null, "3d", null, new int[][] {{1, c.vision().numPatches() + 2}, null}));
         try (NDManager m = NDManager.newBaseManager()) {
             float[][][] got = new TrainingForward(model, 1f).pointingMass(m, batch);
-            assertEquals(4, got.length);
+            assertEquals(5, got.length);
             assertEquals(null, got[2], "no targets, no row");
-            for (int i : new int[] {0, 1, 3}) {
+            for (int i : new int[] {0, 1, 3, 4}) {
                 TrainExample e = batch.get(i);
                 List<float[]> probs = new ArrayList<>();
                 int t = layerProbs(m, model, c, e, all, probs);
-                int visStart = Arrays.stream(e.promptIds()).boxed().toList().indexOf(img);
-                int promptSlots = e.promptIds().length - 1 + c.vision().numPatches();
+                int[] visual = visualSlots(e, img, c.vision().numPatches());
+                int promptSlots = e.promptIds().length + e.images().size() * (c.vision().numPatches() - 1);
                 int k = e.pointing()[0] != null ? 0 : 1;
                 int q = promptSlots - 1 + k;
                 assertEquals(layersTotal, got[i].length);
@@ -214,7 +217,7 @@ class TrainingForwardTest {
                     for (int head = 0; head < h; head++) {
                         double mass = 0;
                         for (int v : e.pointing()[k]) {
-                            mass += probs.get(l)[(head * t + q) * t + (v == TrainExample.FIRST_TOKEN ? 0 : visStart + v)];
+                            mass += probs.get(l)[(head * t + q) * t + (v == TrainExample.FIRST_TOKEN ? 0 : visual[v])];
                         }
                         assertEquals(mass, got[i][l][head], 1e-5, "example " + i + " layer " + l + " head " + head);
                     }
@@ -234,6 +237,22 @@ class TrainingForwardTest {
                 () -> f.withPointing(1f, new int[] {0}, 0)).getMessage().contains("pointing heads"));
     }
 
+    /** Sequence position of each visual token of an example, numbered across its images. */
+    private static int[] visualSlots(TrainExample e, long img, int per) {
+        List<Integer> out = new ArrayList<>();
+        int slot = 0;
+        for (long id : e.promptIds()) {
+            if (id == img) {
+                for (int p = 0; p < per; p++) {
+                    out.add(slot++);
+                }
+            } else {
+                slot++;
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     /** Attention probabilities of the given layers for one example, embedded and masked as at inference; returns T. */
     private static int layerProbs(NDManager m, LlavaForConditionalGeneration model, LlavaConfig c, TrainExample e, int[] layers,
                                   List<float[]> out) {
@@ -241,16 +260,20 @@ class TrainingForwardTest {
         int per = c.vision().numPatches();
         long d = c.text().hiddenSize();
         int[] fl = c.resolvedFeatureLayers();
-        NDArray f = ClipVisionModel.select(model.visionTower().hiddenStates(m.create(e.images().get(0),
-                new Shape(1, 3, size, size)), Arrays.stream(fl).max().orElse(0)), fl).get(":, 1:, :");
-        NDArray vis = model.multiModalProjector().forward(f).reshape(per, d);
+        List<NDArray> vis = new ArrayList<>();
+        for (float[] image : e.images()) {
+            NDArray f = ClipVisionModel.select(model.visionTower().hiddenStates(m.create(image,
+                    new Shape(1, 3, size, size)), Arrays.stream(fl).max().orElse(0)), fl).get(":, 1:, :");
+            vis.add(model.multiModalProjector().forward(f).reshape(per, d));
+        }
         List<NDArray> rows = new ArrayList<>();
+        int image = 0;
         long[] seq = new long[e.promptIds().length + e.answerIds().length];
         System.arraycopy(e.promptIds(), 0, seq, 0, e.promptIds().length);
         System.arraycopy(e.answerIds(), 0, seq, e.promptIds().length, e.answerIds().length);
         for (long id : seq) {
             if (id == c.imageTokenIndex()) {
-                rows.add(vis);
+                rows.add(vis.get(image++));
             } else {
                 rows.add(model.languageModel().embed(m.create(new long[] {id})).reshape(1, d));
             }
