@@ -63,6 +63,10 @@ final class TrainCommand implements Callable<Integer> {
             + "targets for 3D questions: the answer onto its objects in every view (default: the preset's; sieve-tiny: off)")
     Boolean point3d;
 
+    @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
+            + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
+    Float pointWeight;
+
     @Option(names = "--shape-first-captions", paramLabel = "F", description = "share of the training captions asked as "
             + "\"Which objects are there?\" and answered shape before colour, which teaches finding an object by its shape "
             + "(0..1; default: the preset's, 0 for sieve-tiny)")
@@ -126,6 +130,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (pointAbsent != null) {
             s = s.withPointAbsent(pointAbsent);
+        }
+        if (pointWeight != null) {
+            if (!(pointWeight >= 0 && Float.isFinite(pointWeight))) {
+                throw new Errors.UserException("--point-weight must be 0 or more, got " + pointWeight);
+            }
+            s = s.withPointWeight(pointWeight);
         }
         if (pointSeg != null) {
             s = s.withPointSeg(pointSeg);

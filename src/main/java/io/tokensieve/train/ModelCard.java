@@ -199,6 +199,7 @@ public final class ModelCard {
             o.append(s.visionSteps() != preset.visionSteps() ? " --vision-steps " + s.visionSteps() : "");
             o.append(s.steps() != preset.steps() ? " --steps " + s.steps() : "");
         }
+        o.append(s.pointWeight() != preset.pointWeight() ? " --point-weight " + s.pointWeight() : "");
         o.append(s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "");
         o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");

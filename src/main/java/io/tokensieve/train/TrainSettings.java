@@ -130,6 +130,11 @@ public record TrainSettings(
         return with(e -> e.pointAbsent = on);
     }
 
+    /** With weight {@code w} on the attention-pointing loss (0 turns it off). */
+    public TrainSettings withPointWeight(float w) {
+        return with(e -> e.pointWeight = w);
+    }
+
     /** With pointing targets for segmentation answers: the {@code [SEG]} position onto the referred object. */
     public TrainSettings withPointSeg(boolean on) {
         return with(e -> e.pointSeg = on);

@@ -46,6 +46,8 @@ class ModelCardTest {
                 reproduce(dir, preset.withPointAbsent(!preset.pointAbsent())));
         assertEquals("`./sieve train --preset sieve-tiny --shape-first-captions 0.25 --out DIR`",
                 reproduce(dir, preset.withShapeFirstCaptions(0.25)));
+        assertEquals("`./sieve train --preset sieve-tiny --point-weight 3.0 --out DIR`",
+                reproduce(dir, preset.withPointWeight(3f)));
         assertEquals("`./sieve train --preset sieve-tiny --point-seg=" + !preset.pointSeg() + " --point-3d="
                 + !preset.point3d() + " --out DIR`",
                 reproduce(dir, preset.withPointSeg(!preset.pointSeg()).withPoint3d(!preset.point3d())));
