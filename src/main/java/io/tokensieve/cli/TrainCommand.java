@@ -84,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--probe-attention", paramLabel = "QUESTIONS", arity = "0..1", fallbackValue = "240",
             description = "do not train: measure where the decoder of the model in OUT looks, on QUESTIONS held-out VQA "
                     + "questions (default 240): per question family and decoder layer, the attention mass at the answer "
-                    + "position on the patches of the objects the question names; print the table")
+                    + "position on the patches of the objects the question names, and on QUESTIONS/4 segmentation expressions "
+                    + "the mass at the [SEG] position on the referred object; print the table")
     Integer probeAttention;
 
     @Option(names = "--eval-only", description = "do not train: evaluate the model in OUT and (re)write its model card")

@@ -6,6 +6,8 @@ import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.core.train.TrainExample;
 import io.tokensieve.core.train.TrainingForward;
 import io.tokensieve.datasets.shapes.Colour;
+import io.tokensieve.core.text.WordLevelTokenizer;
+import io.tokensieve.datasets.shapes.SegExample;
 import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.VqaExample;
 
@@ -43,7 +45,11 @@ public final class AttentionProbe {
 
     private AttentionProbe() {}
 
-    /** Measures the first {@code questions} held-out questions (questions without a visible named object are skipped). */
+    /**
+     * Measures the first {@code questions} held-out questions (questions without a visible named object are skipped),
+     * then the first {@link #segExpressions} held-out segmentation expressions: the mass that the position of
+     * {@code [SEG]} (whose hidden state the mask head reads) puts on the referred object's patches.
+     */
     public static List<Row> run(VlmModel vm, int questions) {
         if (questions < 1) {
             throw new IllegalArgumentException("the attention probe needs at least one question, got " + questions);
@@ -77,7 +83,27 @@ public final class AttentionProbe {
                 add(forward, vm, batch, groups, shares, sums, layers, heads);
             }
         }
-        add(forward, vm, batch, groups, shares, sums, layers, heads); // the last, partial batch
+        add(forward, vm, batch, groups, shares, sums, layers, heads); // the last, partial VQA batch
+        long segId = vm.tokenizer().tokenId(WordLevelTokenizer.SEG);
+        for (int i = 0; i < segExpressions(questions) && segId >= 0; i++) {
+            SegExample x = ShapesBench.seg(SEED, i);
+            long[] plain = vm.tokenizer().encodePlain(x.answer());
+            long[] answer = java.util.Arrays.copyOf(plain, plain.length + 1);
+            answer[plain.length] = eos;
+            int segAt = java.util.stream.IntStream.range(0, plain.length).filter(k -> plain[k] == segId).findFirst().orElse(-1);
+            int[][] pointing = Pointing.forSegmentation(x.scene(), x.targetId(), grid, answer.length, segAt);
+            if (segAt < 0 || pointing[segAt + 1] == null) {
+                continue;
+            }
+            float[] px = vm.processor().preprocess(ShapesTrainData.quantised(x.image())).chw();
+            batch.add(new TrainExample(vm.promptIdsForContent(x.prompt()), answer, List.of(px), null, null, "seg", null, pointing));
+            groups.add("segmentation, " + x.family() + ": at the [SEG] position");
+            shares.add((double) pointing[segAt + 1].length / per);
+            if (batch.size() == BATCH) {
+                add(forward, vm, batch, groups, shares, sums, layers, heads);
+            }
+        }
+        add(forward, vm, batch, groups, shares, sums, layers, heads); // the last, partial segmentation batch
         List<Row> out = new ArrayList<>();
         for (var e : sums.entrySet()) {
             double[] s = e.getValue();
@@ -93,12 +119,18 @@ public final class AttentionProbe {
         return out;
     }
 
+    /** Segmentation expressions measured alongside {@code questions} VQA questions: a quarter as many, at least one. */
+    public static int segExpressions(int questions) {
+        return Math.max(1, questions / 4);
+    }
+
     /** The rows as a Markdown table: per layer, "first-half heads / all heads" mass in percent. */
     public static String table(List<Row> rows, int questions) {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
-                "Attention probe: the first %d held-out VQA questions (ShapesBench seed %d); attention mass (%%) at the position "
-                        + "predicting the answer on the named objects' patches, per decoder layer: first half of the heads / all "
-                        + "heads%n%n", questions, SEED));
+                "Attention probe: the first %d held-out VQA questions and %d segmentation expressions (ShapesBench seed %d); "
+                        + "attention mass (%%) at the position predicting the answer (segmentation: at the [SEG] position) on the "
+                        + "named objects' patches, per decoder layer: first half of the heads / all heads%n%n",
+                questions, segExpressions(questions), SEED));
         if (rows.isEmpty()) {
             return b.append("(no question names a visible object)\n").toString();
         }

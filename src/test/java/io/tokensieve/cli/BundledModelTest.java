@@ -115,6 +115,14 @@ class BundledModelTest {
                     + r.out());
         }
         assertTrue(rows >= 3, r.out());
+        // the 8 segmentation expressions (32 / 4) get rows of their own, measured at the [SEG] position
+        java.util.regex.Matcher seg = java.util.regex.Pattern.compile("\\| segmentation, [a-z]+: at the \\[SEG\\] position \\| (\\d+) \\|")
+                .matcher(r.out());
+        int expressions = 0;
+        while (seg.find()) {
+            expressions += Integer.parseInt(seg.group(1));
+        }
+        assertTrue(expressions >= 6 && expressions <= 8, r.out());
         Cli.Result none = Cli.run("train", "--probe-attention", "--out", tmp.toString());
         assertEquals(2, none.exit(), none.err());
         assertTrue(none.err().contains("no model in"), none.err());
