@@ -67,9 +67,7 @@ public final class AttentionProbe {
         TrainingForward forward = new TrainingForward(vm.model(), 0f);
         for (int i = 0; i < questions; i++) {
             VqaExample v = ShapesBench.vqa(SEED, i);
-            long[] plain = vm.tokenizer().encodePlain(v.answer());
-            long[] answer = java.util.Arrays.copyOf(plain, plain.length + 1);
-            answer[plain.length] = eos;
+            long[] answer = withEos(vm.tokenizer().encodePlain(v.answer()), eos);
             int[][] pointing = Pointing.forQuestion(v.question(), v.scene(), grid, answer.length, true);
             if (pointing.length == 0 || pointing[0] == null) {
                 continue;
@@ -88,17 +86,16 @@ public final class AttentionProbe {
         for (int i = 0; i < segExpressions(questions) && segId >= 0; i++) {
             SegExample x = ShapesBench.seg(SEED, i);
             long[] plain = vm.tokenizer().encodePlain(x.answer());
-            long[] answer = java.util.Arrays.copyOf(plain, plain.length + 1);
-            answer[plain.length] = eos;
-            int segAt = java.util.stream.IntStream.range(0, plain.length).filter(k -> plain[k] == segId).findFirst().orElse(-1);
-            int[][] pointing = Pointing.forSegmentation(x.scene(), x.targetId(), grid, answer.length, segAt);
-            if (segAt < 0 || pointing[segAt + 1] == null) {
+            long[] answer = withEos(plain, eos);
+            int[][] pointing = Pointing.forSegmentation(x.scene(), x.targetId(), grid, plain, segId, answer.length);
+            int[] target = java.util.Arrays.stream(pointing).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            if (target == null) {
                 continue;
             }
             float[] px = vm.processor().preprocess(ShapesTrainData.quantised(x.image())).chw();
             batch.add(new TrainExample(vm.promptIdsForContent(x.prompt()), answer, List.of(px), null, null, "seg", null, pointing));
             groups.add("segmentation, " + x.family() + ": at the [SEG] position");
-            shares.add((double) pointing[segAt + 1].length / per);
+            shares.add((double) target.length / per);
             if (batch.size() == BATCH) {
                 add(forward, vm, batch, groups, shares, sums, layers, heads);
             }
@@ -116,6 +113,13 @@ public final class AttentionProbe {
             }
             out.add(new Row(e.getKey(), (int) n, s[1] / n, first, all));
         }
+        return out;
+    }
+
+    /** The answer's ids followed by EOS, as training teacher-forces them. */
+    private static long[] withEos(long[] plain, long eos) {
+        long[] out = java.util.Arrays.copyOf(plain, plain.length + 1);
+        out[plain.length] = eos;
         return out;
     }
 

@@ -63,13 +63,14 @@ final class Pointing {
     }
 
     /**
-     * Targets for a segmentation answer: the position of the {@code [SEG]} token (answer token {@code segAt}), whose
-     * hidden state the mask head reads, points at the cells the referred object owns (its body, as the mask; not its
-     * printed character). It predicts
-     * answer token {@code segAt + 1}, so that is the entry set.
+     * Targets for a segmentation answer {@code answer} (its ids, without EOS): the position of its {@code [SEG]} token
+     * ({@code segId}), whose hidden state the mask head reads, points at the cells the referred object owns (its body,
+     * as the mask; not its printed character). That position predicts the token after {@code [SEG]}, so that entry
+     * is set; none is when the answer has no {@code [SEG]} or the object owns no cell.
      */
-    static int[][] forSegmentation(Scene2d scene, int targetId, int grid, int answerTokens, int segAt) {
+    static int[][] forSegmentation(Scene2d scene, int targetId, int grid, long[] answer, long segId, int answerTokens) {
         int[][] out = new int[answerTokens][];
+        int segAt = java.util.stream.IntStream.range(0, answer.length).filter(k -> answer[k] == segId).findFirst().orElse(-1);
         if (segAt >= 0 && segAt + 1 < answerTokens) {
             int[] owner = PatchLabels.objects(scene, grid);
             int[] cells = java.util.stream.IntStream.range(0, owner.length).filter(p -> owner[p] == targetId).toArray();

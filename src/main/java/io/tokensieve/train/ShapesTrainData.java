@@ -144,12 +144,8 @@ public final class ShapesTrainData {
         } else if (ex instanceof PopeExample p) {
             return Pointing.forQuestion(p.question(), p.scene(), grid, answerTokens, settings.pointAbsent());
         } else if (ex instanceof SegExample s && settings.pointSeg()) {
-            long segId = tokenizer.tokenId(WordLevelTokenizer.SEG);
-            int segAt = -1;
-            for (int k = 0; k < answer.length && segAt < 0; k++) {
-                segAt = answer[k] == segId ? k : -1;
-            }
-            return Pointing.forSegmentation(s.scene(), s.targetId(), grid, answerTokens, segAt);
+            return Pointing.forSegmentation(s.scene(), s.targetId(), grid, answer, tokenizer.tokenId(WordLevelTokenizer.SEG),
+                    answerTokens);
         } else if (ex instanceof Scene3dExample s && settings.point3d()) {
             List<int[]> owners = new ArrayList<>();
             for (PosedView v : s.views()) {

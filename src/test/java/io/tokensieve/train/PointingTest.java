@@ -141,12 +141,9 @@ class PointingTest {
     @Test
     void captionTokensPointAtTheObjectTheyDescribe() throws Exception {
         WordLevelTokenizer wl = Trainer.tokenizer();
-        Path dir = Files.createTempDirectory("tok");
-        wl.save(dir);
-        try (SieveTokenizer tok = SieveTokenizer.load(dir)) {
+        try (SieveTokenizer tok = loaded(wl)) {
             TrainSettings s = TrainSettings.sieveTiny();
-            ShapesTrainData data = new ShapesTrainData(s, tok, new ClipImageProcessor(PreprocessorConfig.clip(s.imageSize())),
-                    PromptTemplate.LLAVA15, wl.id(WordLevelTokenizer.EOS));
+            ShapesTrainData data = data(s, tok, wl);
             VqaExample v = ShapesBench.vqa(1000, 3 * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
             for (boolean shapeFirst : new boolean[] {false, true}) {
                 CaptionExample c = CaptionExample.of(v.image(), v.scene(), shapeFirst);
@@ -174,9 +171,7 @@ class PointingTest {
     @Test
     void theSegPositionPointsAtTheReferredObjectOnlyWhenAskedTo() throws Exception {
         WordLevelTokenizer wl = Trainer.tokenizer();
-        Path dir = Files.createTempDirectory("tok");
-        wl.save(dir);
-        try (SieveTokenizer tok = SieveTokenizer.load(dir)) {
+        try (SieveTokenizer tok = loaded(wl)) {
             TrainSettings s = TrainSettings.sieveTiny();
             ShapesTrainData off = data(s, tok, wl);
             ShapesTrainData on = data(s.withPointSeg(true), tok, wl);
@@ -219,9 +214,7 @@ class PointingTest {
     @Test
     void threeDAnswersPointAtTheirObjectsInEveryView() throws Exception {
         WordLevelTokenizer wl = Trainer.tokenizer();
-        Path dir = Files.createTempDirectory("tok");
-        wl.save(dir);
-        try (SieveTokenizer tok = SieveTokenizer.load(dir)) {
+        try (SieveTokenizer tok = loaded(wl)) {
             TrainSettings s = TrainSettings.sieveTiny();
             ShapesTrainData off = data(s, tok, wl);
             ShapesTrainData on = data(s.withPoint3d(true), tok, wl);
@@ -268,6 +261,13 @@ class PointingTest {
         double tol = 0.02;
         double r = Math.hypot(p[0] - o.x(), p[1] - o.y());
         return r <= o.radius() * Math.sqrt(2) + tol && p[2] >= o.z0() - tol && p[2] <= o.top() + tol;
+    }
+
+    /** The training tokenizer, saved as tokenizer.json and loaded back as training loads it. */
+    private static SieveTokenizer loaded(WordLevelTokenizer wl) throws Exception {
+        Path dir = Files.createTempDirectory("tok");
+        wl.save(dir);
+        return SieveTokenizer.load(dir);
     }
 
     private static ShapesTrainData data(TrainSettings s, SieveTokenizer tok, WordLevelTokenizer wl) {
