@@ -67,6 +67,11 @@ final class TrainCommand implements Callable<Integer> {
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
     Float pointWeight;
 
+    @Option(names = "--seg-refine", paramLabel = "H", description = "width of the mask head's per-cell refinement layer "
+            + "(coarse logit, fine logit and colour distance per 4-pixel cell; 0 for none; default: the preset's, 0 for "
+            + "sieve-tiny). With --init-from it may add the layer to a model without one")
+    Integer segRefine;
+
     @Option(names = "--shape-first-captions", paramLabel = "F", description = "share of the training captions asked as "
             + "\"Which objects are there?\" and answered shape before colour, which teaches finding an object by its shape "
             + "(0..1; default: the preset's, 0 for sieve-tiny)")
@@ -143,6 +148,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (point3d != null) {
             s = s.withPoint3d(point3d);
+        }
+        if (segRefine != null) {
+            if (segRefine < 0 || segRefine > 1024) {
+                throw new Errors.UserException("--seg-refine must be between 0 and 1024, got " + segRefine);
+            }
+            s = s.withSegRefine(segRefine);
         }
         if (s.steps() <= 0) {
             throw new Errors.UserException("--steps must be positive");

@@ -43,7 +43,9 @@ public final class ModelCard {
         b.append(row("extras", "LISA-style `[SEG]` mask head (token " + c.extras().segTokenIndex() + "; the [SEG] hidden state "
                 + "against the patch features and " + c.extras().segCell() + "-pixel cells of the full image, "
                 + c.vision().imageSize() / c.extras().segCell() + "x" + c.vision().imageSize() / c.extras().segCell()
-                + " mask); LLaVA-3D-style 3D position embedding of each patch's xyz, added to multi-view vision features"));
+                + " mask" + (c.extras().segRefineHidden() > 0 ? ", refined per cell by a " + c.extras().segRefineHidden()
+                + "-unit layer over the coarse and fine logits and the cell's colour distance to the masked colour" : "")
+                + "); LLaVA-3D-style 3D position embedding of each patch's xyz, added to multi-view vision features"));
         b.append(row("prompt", "LLaVA-1.5 template `USER: <image>\\n{question} ASSISTANT:`"));
         b.append('\n');
         b.append("## Training\n\n| item | value |\n|---|---|\n");
@@ -203,6 +205,7 @@ public final class ModelCard {
         o.append(s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "");
         o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");
+        o.append(s.segRefine() != preset.segRefine() ? " --seg-refine " + s.segRefine() : "");
         o.append(s.shapeFirstCaptions() != preset.shapeFirstCaptions() ? " --shape-first-captions " + s.shapeFirstCaptions() : "");
         return o.toString();
     }

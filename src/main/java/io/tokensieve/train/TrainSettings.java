@@ -53,7 +53,8 @@ public record TrainSettings(
         double shapeFirstCaptions,
         boolean pointAbsent,
         boolean pointSeg,
-        boolean point3d) {
+        boolean point3d,
+        int segRefine) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -74,7 +75,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -82,7 +83,7 @@ public record TrainSettings(
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
-                t.pointSeg(), t.point3d());
+                t.pointSeg(), t.point3d(), t.segRefine());
     }
 
     public TrainSettings withSteps(int n) {
@@ -145,6 +146,14 @@ public record TrainSettings(
         return with(e -> e.point3d = on);
     }
 
+    /**
+     * With a per-cell refinement layer of width {@code hidden} in the mask head (0 for none; see
+     * {@link io.tokensieve.core.model.SegMaskHead}).
+     */
+    public TrainSettings withSegRefine(int hidden) {
+        return with(e -> e.segRefine = hidden);
+    }
+
     /** A copy with the fields that {@code change} sets on an editable copy of this one (the one place to copy). */
     TrainSettings with(java.util.function.Consumer<Edit> change) {
         Edit e = new Edit(this);
@@ -193,6 +202,7 @@ public record TrainSettings(
         boolean pointAbsent;
         boolean pointSeg;
         boolean point3d;
+        int segRefine;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -234,6 +244,7 @@ public record TrainSettings(
             pointAbsent = t.pointAbsent;
             pointSeg = t.pointSeg;
             point3d = t.point3d;
+            segRefine = t.segRefine;
         }
 
         TrainSettings build() {
@@ -241,7 +252,8 @@ public record TrainSettings(
                     textLayers, textHeads, kvHeads, ffn, segDim, batchSize, steps, peakLr, minLrFraction,
                     warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
-                    checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d);
+                    checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
+                    segRefine);
         }
     }
 
@@ -272,7 +284,7 @@ public record TrainSettings(
                 textWidth / textHeads, "silu", 4096, 1e-5, 10000.0, false, bos, eos, pad);
         // features from the last vision layer (the tower is trained for LLaVA alone, nothing else reads it)
         return new LlavaConfig(v, t, List.of(-1), "default", imageTokenId, "gelu", true,
-                new SieveExtras(segTokenId, segDim, SEG_CELL, true));
+                new SieveExtras(segTokenId, segDim, SEG_CELL, true, segRefine));
     }
 
     /** Learning rate at a step: linear warm-up, then cosine decay to {@code minLrFraction * peakLr}. */

@@ -76,17 +76,45 @@ public final class Trainer {
                 WordLevelTokenizer.PAD, WordLevelTokenizer.IMAGE, WordLevelTokenizer.SEG), ShapesVocabulary.words());
     }
 
-    /** The weights of a previous run's model, which must have this run's configuration. */
-    private static ModelWeights initialWeights(Path dir, LlavaConfig config, NDManager base) throws IOException {
+    /**
+     * Learning-rate factor of a mask-head refinement layer that a continuation adds to a trained model: the layer
+     * starts from scratch and has only the continuation's few hundred steps (a guess, like its value).
+     */
+    static final float FRESH_LAYER_LR_SCALE = 20f;
+
+    /** Whether this run continues a model without the mask head's refinement layer and adds one. */
+    static boolean addsSegRefine(TrainSettings s) {
+        if (s.initFrom() == null || s.segRefine() == 0) {
+            return false;
+        }
+        Path dir = Path.of(s.initFrom());
+        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException(dir + ": no config.json (the model this run continues; --init-from needs a "
+                    + "model folder written by sieve train)");
+        }
+        return LlavaConfig.load(dir).extras().segRefineHidden() == 0;
+    }
+
+    /**
+     * The weights of a previous run's model, which must have this run's configuration, except that this run may add
+     * the mask head's refinement layer: its parameters then start fresh ({@code initSeed}), with the output layer at
+     * zero so that the continued model starts from the previous one's masks.
+     */
+    static ModelWeights initialWeights(Path dir, LlavaConfig config, long initSeed, NDManager base) throws IOException {
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new IllegalArgumentException(dir + ": no config.json (--init-from needs a model folder written by sieve train)");
         }
         LlavaConfig theirs = LlavaConfig.load(dir);
-        if (!theirs.equals(config)) {
+        boolean addsRefine = theirs.extras().segRefineHidden() == 0 && config.extras().segRefineHidden() > 0
+                && theirs.withExtras(config.extras()).equals(config);
+        if (!theirs.equals(config) && !addsRefine) {
             throw new IllegalArgumentException(dir + ": its configuration differs from this preset's; --init-from continues a "
-                    + "run of the same preset");
+                    + "run of the same preset (it may add --seg-refine)");
         }
-        return ModelWeights.load(dir, config, base);
+        if (!addsRefine) {
+            return ModelWeights.load(dir, config, base);
+        }
+        return ModelWeights.load(dir, theirs, base).extendedTo(config, initSeed, CheckpointKeys.segHead("refine.fc2"));
     }
 
     /** Token id of every patch-label word ({@link PatchLabels#words()}), -1 for background. */
@@ -118,6 +146,9 @@ public final class Trainer {
         Map<String, float[]> savedMoments = null;
         long savedOptimizerStep = 0;
         AdamW opt = new AdamW(0.9f, 0.98f, 1e-8f, settings.weightDecay(), settings.clipNorm());
+        if (addsSegRefine(settings)) {
+            opt.scaleLearningRate(CheckpointKeys.segHead("refine."), FRESH_LAYER_LR_SCALE);
+        }
         recoverInterruptedSave(ckpt);
         if (resume && Files.isDirectory(ckpt)) {
             JsonNode st = JSON.readTree(ckpt.resolve(STATE).toFile());
@@ -144,7 +175,7 @@ public final class Trainer {
                 throw new IllegalArgumentException(ckpt + " exists: pass --resume to continue that run, or choose another --out");
             }
             weights = settings.initFrom() == null ? ModelWeights.random(config, settings.initSeed(), 0.02f, base)
-                    : initialWeights(Path.of(settings.initFrom()), config, base);
+                    : initialWeights(Path.of(settings.initFrom()), config, settings.initSeed(), base);
         }
         weights.setTrainable(true);
         LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);

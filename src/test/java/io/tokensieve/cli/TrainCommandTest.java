@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -102,6 +103,43 @@ class TrainCommandTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer(wider, other, quiet()).run(false));
         assertTrue(e.getMessage().contains("configuration differs"), e.getMessage());
+    }
+
+    @Test
+    void aContinuationMayAddTheMaskRefinement() throws Exception {
+        Path first = tmp.resolve("plain");
+        new Trainer(TrainSettings.smoke(1).withMaxMinutes(30), first, quiet()).run(false);
+        Path second = tmp.resolve("refined");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--init-from", first.toString(), "--peak-lr",
+                "1e-12", "--seg-refine", "4", "--no-eval", "--out", second.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(4, io.tokensieve.core.config.LlavaConfig.load(second).extras().segRefineHidden());
+        SafetensorsReader a = SafetensorsReader.openDir(first);
+        SafetensorsReader b = SafetensorsReader.openDir(second);
+        for (String k : a.tensors().keySet()) { // the parameters it had start where they were
+            float[] x = a.readFloats(k);
+            float[] y = b.readFloats(k);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], y[i], 1e-6, k + "[" + i + "]");
+            }
+        }
+        String fc2 = io.tokensieve.core.weights.CheckpointKeys.segHead("refine.fc2.weight");
+        assertEquals(Set.of(fc2, io.tokensieve.core.weights.CheckpointKeys.segHead("refine.fc2.bias"),
+                io.tokensieve.core.weights.CheckpointKeys.segHead("refine.fc1.weight"),
+                io.tokensieve.core.weights.CheckpointKeys.segHead("refine.fc1.bias")),
+                b.tensors().keySet().stream().filter(k -> !a.tensors().containsKey(k)).collect(java.util.stream.Collectors.toSet()));
+        for (float v : b.readFloats(fc2)) {
+            assertEquals(0, v, 1e-6, "the refinement's output layer starts at zero, so the masks start as they were");
+        }
+        // the refinement cannot be taken away by a continuation, and a width must be sane
+        Cli.Result drop = Cli.run("train", "--preset", "smoke", "--steps", "1", "--init-from", second.toString(),
+                "--no-eval", "--out", tmp.resolve("dropped").toString());
+        assertEquals(2, drop.code(), drop.err());
+        assertTrue(drop.err().contains("configuration differs"), drop.err());
+        Cli.Result bad = Cli.run("train", "--preset", "smoke", "--steps", "1", "--seg-refine", "-3", "--no-eval", "--out",
+                tmp.resolve("neg-refine").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--seg-refine must be between 0 and 1024, got -3"), bad.err());
     }
 
     @Test

@@ -51,6 +51,7 @@ class ModelCardTest {
         assertEquals("`./sieve train --preset sieve-tiny --point-seg=" + !preset.pointSeg() + " --point-3d="
                 + !preset.point3d() + " --out DIR`",
                 reproduce(dir, preset.withPointSeg(!preset.pointSeg()).withPoint3d(!preset.point3d())));
+        assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
     }
 
     /** The command of the card's reproduce row. */

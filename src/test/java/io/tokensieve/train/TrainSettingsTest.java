@@ -32,7 +32,7 @@ class TrainSettingsTest {
     void aCopyWithNoChangeEqualsTheOriginal() {
         // distinct values in every field, so a field copied from the wrong place shows
         TrainSettings t = TrainSettings.sieveTiny().continuing("/m", 3e-4f).withShapeFirstCaptions(0.25)
-                .withPointAbsent(true).withPointSeg(true).withPoint3d(true);
+                .withPointAbsent(true).withPointSeg(true).withPoint3d(true).withSegRefine(12);
         assertEquals(t, t.with(e -> { }));
         assertEquals(TrainSettings.smoke(3), TrainSettings.smoke(3).with(e -> { }));
     }
@@ -50,6 +50,7 @@ class TrainSettingsTest {
         assertEquals(Set.of("pointSeg"), changed(t, t.withPointSeg(true)));
         assertEquals(Set.of("pointWeight"), changed(t, t.withPointWeight(2.5f)));
         assertEquals(Set.of("point3d"), changed(t, t.withPoint3d(true)));
+        assertEquals(Set.of("segRefine"), changed(t, t.withSegRefine(16)));
         assertEquals(Set.of("auxWeight"), changed(t, t.with(e -> e.auxWeight = 0f)));
     }
 

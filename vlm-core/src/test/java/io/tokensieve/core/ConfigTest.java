@@ -79,4 +79,33 @@ class ConfigTest {
                 "{\"text_config\": {\"num_attention_heads\": 6, \"num_key_value_heads\": 4}}")));
         assertTrue(e.getMessage().contains("num_key_value_heads"));
     }
+
+    @Test
+    void maskHeadRefinementIsOptionalAndChecked() throws Exception {
+        String base = """
+                {"vision_config": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 56,
+                   "patch_size": 14},
+                 "text_config": {"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 50},
+                 "sieve_extras": {"seg_token_index": 7, "seg_head_dim": 16%s}}
+                """;
+        LlavaConfig plain = LlavaConfig.parse(Json.MAPPER.readTree(base.formatted("")));
+        assertEquals(0, plain.extras().segRefineHidden(), "configurations written before the refinement read as without it");
+        assertFalse(plain.toJson().get("sieve_extras").has("seg_refine_hidden"), "nor do they gain the key when saved");
+        assertFalse(CheckpointKeys.expected(plain).containsKey(CheckpointKeys.segHead("refine.fc1.weight")));
+
+        LlavaConfig refined = LlavaConfig.parse(Json.MAPPER.readTree(base.formatted(", \"seg_refine_hidden\": 8")));
+        assertEquals(8, refined.extras().segRefineHidden());
+        assertEquals(refined, LlavaConfig.parse(refined.toJson()));
+        assertArrayEquals(new long[] {8, CheckpointKeys.SEG_REFINE_INPUTS},
+                CheckpointKeys.expected(refined).get(CheckpointKeys.segHead("refine.fc1.weight")));
+        assertArrayEquals(new long[] {1, 8}, CheckpointKeys.expected(refined).get(CheckpointKeys.segHead("refine.fc2.weight")));
+        assertEquals(plain, refined.withExtras(plain.extras()));
+
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> LlavaConfig.parse(Json.MAPPER.readTree(base.formatted(", \"seg_refine_hidden\": -1"))));
+        assertTrue(e.getMessage().contains("seg_refine_hidden") && e.getMessage().contains("-1"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> LlavaConfig.parse(Json.MAPPER.readTree(
+                "{\"sieve_extras\": {\"seg_refine_hidden\": 4}}")));
+        assertTrue(e.getMessage().contains("mask head"), e.getMessage());
+    }
 }

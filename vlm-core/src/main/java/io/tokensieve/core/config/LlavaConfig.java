@@ -26,6 +26,12 @@ public record LlavaConfig(
 
     public static final String ARCHITECTURE = "LlavaForConditionalGeneration";
 
+    /** The same configuration with other extras. */
+    public LlavaConfig withExtras(SieveExtras e) {
+        return new LlavaConfig(vision, text, visionFeatureLayers, visionFeatureSelectStrategy, imageTokenIndex,
+                projectorHiddenAct, projectorBias, e);
+    }
+
     public LlavaConfig {
         visionFeatureLayers = List.copyOf(visionFeatureLayers);
         if (visionFeatureLayers.isEmpty()) {

@@ -13,10 +13,21 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param segCell side in pixels of the mask head's pixel cells (the mask is predicted per cell)
  * @param positionEmbedding3d whether a 3D position embedding of each patch's xyz origin is added to the
  *     vision features of multi-view inputs (LLaVA-3D-style)
+ * @param segRefineHidden width of the mask head's per-cell refinement layer, 0 for none (see
+ *     {@code SegMaskHead}); absent from older configurations, which read as 0
  */
-public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d) {
+public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d, int segRefineHidden) {
 
-    public static final SieveExtras NONE = new SieveExtras(-1, 0, 0, false);
+    public static final SieveExtras NONE = new SieveExtras(-1, 0, 0, false, 0);
+
+    public SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d) {
+        this(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, 0);
+    }
+
+    /** The same extras with a refinement layer of width {@code hidden} (0 removes it). */
+    public SieveExtras withSegRefineHidden(int hidden) {
+        return new SieveExtras(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, hidden);
+    }
 
     public boolean hasSegHead() {
         return segTokenIndex >= 0;
@@ -36,7 +47,11 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
         if (seg >= 0 && cell <= 0) {
             throw new ConfigException("sieve_extras: seg_cell must be positive");
         }
-        return new SieveExtras(seg, dim, cell, Json.boolOr(n, "position_embedding_3d", false));
+        int refine = Json.intOr(n, "seg_refine_hidden", 0);
+        if (refine < 0 || (refine > 0 && seg < 0)) {
+            throw new ConfigException("sieve_extras: seg_refine_hidden must be 0, or positive with a mask head (got " + refine + ")");
+        }
+        return new SieveExtras(seg, dim, cell, Json.boolOr(n, "position_embedding_3d", false), refine);
     }
 
     ObjectNode toJson() {
@@ -45,6 +60,9 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
         o.put("seg_head_dim", segHeadDim);
         o.put("seg_cell", segCell);
         o.put("position_embedding_3d", positionEmbedding3d);
+        if (segRefineHidden > 0) { // written only when present, so older configurations keep their bytes
+            o.put("seg_refine_hidden", segRefineHidden);
+        }
         return o;
     }
 }

@@ -19,6 +19,7 @@ public final class AdamW {
     private final float clipNorm;
     private final Map<String, NDArray> m = new LinkedHashMap<>();
     private final Map<String, NDArray> v = new LinkedHashMap<>();
+    private final Map<String, Float> lrScales = new LinkedHashMap<>();
     private long step;
 
     public AdamW(float beta1, float beta2, float eps, float weightDecay, float clipNorm) {
@@ -27,6 +28,24 @@ public final class AdamW {
         this.eps = eps;
         this.weightDecay = weightDecay;
         this.clipNorm = clipNorm;
+    }
+
+    /**
+     * Parameters whose key starts with {@code keyPrefix} train at {@code factor} times the learning rate (a layer
+     * added to a trained model, which must catch up within a short continuation).
+     */
+    public AdamW scaleLearningRate(String keyPrefix, float factor) {
+        lrScales.put(keyPrefix, factor);
+        return this;
+    }
+
+    private float lrScale(String key) {
+        for (var e : lrScales.entrySet()) {
+            if (key.startsWith(e.getKey())) {
+                return e.getValue();
+            }
+        }
+        return 1f;
     }
 
     /**
@@ -72,7 +91,7 @@ public final class AdamW {
                 if (weightDecay > 0 && w.getShape().dimension() >= 2) { // no decay on norms and biases
                     update = update.add(w.mul(weightDecay));
                 }
-                w.subi(update.mul(lr));
+                w.subi(update.mul(lr * lrScale(k)));
             }
             g.subi(g); // zero the accumulated gradient in place
         }

@@ -79,6 +79,9 @@ public final class CheckpointKeys {
     }
 
     // ---- extras of the embedded model ----
+    /** Inputs per cell of the mask head's refinement layer: coarse logit, fine logit, colour distance. */
+    public static final int SEG_REFINE_INPUTS = 3;
+
     public static String segHead(String sub) {
         return SEG_HEAD + sub;
     }
@@ -171,6 +174,13 @@ public final class CheckpointKeys {
             m.put(segHead("pixel_proj.weight"), new long[] {h, 3L * c.extras().segCell() * c.extras().segCell()});
             m.put(segHead("pixel_proj.bias"), new long[] {h});
             m.put(segHead("bias"), new long[] {1});
+            int r = c.extras().segRefineHidden();
+            if (r > 0) {
+                m.put(segHead("refine.fc1.weight"), new long[] {r, SEG_REFINE_INPUTS});
+                m.put(segHead("refine.fc1.bias"), new long[] {r});
+                m.put(segHead("refine.fc2.weight"), new long[] {1, r});
+                m.put(segHead("refine.fc2.bias"), new long[] {1});
+            }
         }
         if (c.extras().positionEmbedding3d()) {
             m.put(pos3d("linear_1.weight"), new long[] {dv, 3});

@@ -123,6 +123,41 @@ public final class ModelWeights implements AutoCloseable {
         return new ModelWeights(manager, arrays);
     }
 
+    /**
+     * These weights grown to {@code config}, which may require parameters they lack (an added extra). The new
+     * matrices start N(0, 1 / fan-in) from {@code seed} (the scale of a fresh layer, not the 0.02 of a fresh model,
+     * since they join trained ones), biases at zero, and every new parameter whose key starts with
+     * {@code zeroPrefix} at zero. Parameters {@code config} does not require are an error. The result shares (and
+     * now owns) this object's manager; this object must not be used afterwards.
+     */
+    public ModelWeights extendedTo(LlavaConfig config, long seed, String zeroPrefix) {
+        Map<String, long[]> expected = CheckpointKeys.expected(config);
+        List<String> extra = arrays.keySet().stream().filter(k -> !expected.containsKey(k)).toList();
+        if (!extra.isEmpty()) {
+            throw new WeightsException("cannot extend: the configuration does not have " + listed(extra));
+        }
+        Random rng = new Random(seed);
+        Map<String, NDArray> merged = new LinkedHashMap<>();
+        for (var e : expected.entrySet()) {
+            String k = e.getKey();
+            NDArray a = arrays.get(k);
+            if (a == null) {
+                long[] shape = e.getValue();
+                float[] data = new float[(int) new Shape(shape).size()];
+                if (shape.length >= 2 && !k.startsWith(zeroPrefix)) {
+                    double std = 1 / Math.sqrt(data.length / shape[0]);
+                    for (int i = 0; i < data.length; i++) {
+                        data[i] = (float) (rng.nextGaussian() * std);
+                    }
+                }
+                a = manager.create(data, new Shape(shape));
+                a.setName(k);
+            }
+            merged.put(k, a);
+        }
+        return new ModelWeights(manager, merged);
+    }
+
     public NDArray get(String canonicalKey) {
         NDArray a = arrays.get(canonicalKey);
         if (a == null) {
