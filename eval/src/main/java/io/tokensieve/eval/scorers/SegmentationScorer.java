@@ -16,6 +16,10 @@ import java.util.Map;
  * {@code IoU = I / (U + 1e-5)}, or 1 when {@code U = 0}. gIoU is the mean IoU, cIoU the summed intersection
  * over the summed union (+1e-10), both x100. ReasonSeg also reports the short-query and long-query subsets.
  * The headline is cIoU for the RefCOCO family (as LISA's tables) and gIoU for ReasonSeg.
+ *
+ * <p>Two diagnostics beside them, which split "found the right object" from "traced it well":
+ * {@code prec_at_50}, the share (x100) of samples with IoU at least 0.5 (Prec@0.5 of the referring-segmentation
+ * literature), and {@code giou_of_hits}, the mean IoU (x100) of those samples alone (0 when there are none).
  */
 public final class SegmentationScorer implements Scorer {
     private final String benchmark;
@@ -58,24 +62,36 @@ public final class SegmentationScorer implements Scorer {
         return union == 0 ? 1.0 : inter / (union + 1e-5);
     }
 
+    /** IoU from which a sample counts as a hit in {@code prec_at_50} and {@code giou_of_hits}. */
+    public static final double HIT_IOU = 0.5;
+
     /** Running sums of one subset. */
     private static final class Sums {
         double iouSum;
         long inter;
         long union;
         int n;
+        int hits;
+        double hitIouSum;
 
         void add(long i, long u) {
-            iouSum += iou(i, u);
+            double iou = iou(i, u);
+            iouSum += iou;
             inter += i;
             union += u;
             n++;
+            if (iou >= HIT_IOU) {
+                hits++;
+                hitIouSum += iou;
+            }
         }
 
         Map<String, Object> metrics() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("giou", n == 0 ? 0 : 100 * iouSum / n);
             m.put("ciou", 100 * inter / (union + 1e-10));
+            m.put("prec_at_50", n == 0 ? 0 : 100.0 * hits / n);
+            m.put("giou_of_hits", hits == 0 ? 0 : 100 * hitIouSum / hits);
             m.put("n", n);
             return m;
         }
@@ -102,6 +118,8 @@ public final class SegmentationScorer implements Scorer {
                 Map<String, Object> m = all.metrics();
                 v.put("giou", m.get("giou"));
                 v.put("ciou", m.get("ciou"));
+                v.put("prec_at_50", m.get("prec_at_50"));
+                v.put("giou_of_hits", m.get("giou_of_hits"));
                 if (reasonSeg) {
                     v.put("short_query", shortQ.metrics());
                     v.put("long_query", longQ.metrics());

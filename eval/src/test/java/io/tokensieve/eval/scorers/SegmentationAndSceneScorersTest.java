@@ -59,6 +59,25 @@ class SegmentationAndSceneScorersTest {
         assertEquals(16.6667, m.number("giou"), 1e-3);
         assertEquals(25.0, m.number("ciou"), 1e-6);
         assertEquals("ciou", m.headline());
+        assertEquals(0.0, m.number("prec_at_50"), "IoU 1/3 and 0: no hit");
+        assertEquals(0.0, m.number("giou_of_hits"));
+    }
+
+    @Test
+    void precisionAtHalfAndTheIouOfHitsSplitFindingFromTracing() {
+        // IoU 1 (exact), 0.75 (3 of 4), 0.5 (2 of 4, the boundary counts), 1/3, 0 (wrong place)
+        Tally t = Scorers.create("refcoco", "official").newTally();
+        LabelMask g = mask(1, 1, 1, 1, 0, 0, 0, 0);
+        t.add(gt("a", g), Prediction.mask(mask(1, 1, 1, 1, 0, 0, 0, 0)));
+        t.add(gt("b", g), Prediction.mask(mask(1, 1, 1, 0, 0, 0, 0, 0)));
+        t.add(gt("c", g), Prediction.mask(mask(1, 1, 0, 0, 0, 0, 0, 0)));
+        t.add(gt("d", g), Prediction.mask(mask(0, 0, 1, 1, 1, 1, 0, 0)));
+        t.add(gt("e", g), Prediction.mask(mask(0, 0, 0, 0, 0, 0, 1, 1)));
+        Metrics m = t.result();
+        assertEquals(100 * (1 + 0.75 + 0.5 + 1 / 3.0) / 5, m.number("giou"), 1e-3);
+        // 2 of 4 is 2 / (4 + 1e-5), a hair under 0.5: only the exact and the 3-of-4 prediction are hits
+        assertEquals(40.0, m.number("prec_at_50"), 1e-9);
+        assertEquals(100 * (4 / (4 + 1e-5) + 3 / (4 + 1e-5)) / 2, m.number("giou_of_hits"), 1e-9);
     }
 
     @Test
