@@ -10,6 +10,10 @@ import io.tokensieve.core.runtime.StepTrace;
 import io.tokensieve.core.runtime.VisualInput;
 import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.core.runtime.VlmRequest;
+import io.tokensieve.datasets.Prompts;
+import io.tokensieve.datasets.mask.LabelMask;
+import io.tokensieve.datasets.mask.MaskPng;
+import io.tokensieve.eval.run.MaskDecoder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,6 +55,12 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
+    @Option(names = "--mask-out", paramLabel = "FILE", description = "segment instead of answering (models with a [SEG] "
+            + "mask head): the question is a referring phrase (\"the red circle\") or, ending in '?', '.' or '!', an "
+            + "instruction sentence, asked with LISA's wording; the answer is [SEG] and the mask is written to FILE as a "
+            + "PNG the size of the image (255 = object)")
+    Path maskOut;
+
     @Override
     public Integer call() {
         if (question.isBlank()) {
@@ -72,6 +82,9 @@ final class AskCommand implements Callable<Integer> {
             for (Path p : images) {
                 inputs.add(m.image(p));
             }
+            if (maskOut != null) {
+                return segment(m, inputs, cp);
+            }
             long[] ids = m.promptIds(question, inputs.size());
             GenerationResult r = m.generate(List.of(VlmRequest.of(ids, inputs, cp)), gen).get(0);
             if (json) {
@@ -81,6 +94,46 @@ final class AskCommand implements Callable<Integer> {
                 System.out.printf("(visual tokens per layer %s; prefill %.1f ms, decode %.1f ms)%n",
                         compact(r.visualTokensPerLayer()), r.timings().prefillMs(), r.timings().decodeMs());
             }
+        }
+        return 0;
+    }
+
+    /** A referring phrase or, ending in '?', '.' or '!', an instruction sentence: LISA's prompt for it. */
+    static String segmentationPrompt(String text) {
+        String t = text.strip();
+        return t.endsWith("?") || t.endsWith(".") || t.endsWith("!") ? Prompts.segSentence(t) : Prompts.segPhrase(t);
+    }
+
+    private int segment(VlmModel m, List<VisualInput> inputs, ConfiguredPruner cp) {
+        if (m.segTokenId() < 0) {
+            throw new Errors.UserException(m.dir() + ": the model has no [SEG] mask head, so --mask-out cannot segment");
+        }
+        if (inputs.size() != 1) {
+            throw new Errors.UserException("--mask-out segments one image, got " + inputs.size() + " --image options");
+        }
+        String prompt = segmentationPrompt(question);
+        long[] ids = m.promptIdsForContent(prompt);
+        VlmRequest req = new VlmRequest(ids, inputs, cp, new long[] {m.segTokenId()});
+        GenerationResult r = m.generate(List.of(req), GenerationConfig.greedy(0)).get(0);
+        if (r.maskLogits() == null) {
+            throw new Errors.UserException(m.dir() + ": the model returned no mask for " + images.get(0));
+        }
+        LabelMask mask = MaskDecoder.toSourceMask(r.maskLogits(), r.maskGrid()[0], r.maskGrid()[1], inputs.get(0).pixels());
+        MaskPng.writeVisible(mask, maskOut);
+        int on = mask.count(1);
+        double share = 100.0 * on / ((long) mask.width() * mask.height());
+        if (json) {
+            ObjectNode o = toJson(r, ids, cp, m);
+            o.put("prompt", prompt);
+            o.put("mask", maskOut.toString());
+            o.put("mask_pixels", on);
+            o.put("mask_share_percent", share);
+            System.out.println(Jsons.pretty(o));
+        } else {
+            System.out.printf("mask written to %s: %d of %d x %d pixels (%.1f%%)%n", maskOut, on, mask.width(), mask.height(),
+                    share);
+            System.out.printf("(visual tokens per layer %s; prefill %.1f ms)%n", compact(r.visualTokensPerLayer()),
+                    r.timings().prefillMs());
         }
         return 0;
     }

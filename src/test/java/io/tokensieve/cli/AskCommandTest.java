@@ -108,6 +108,27 @@ class AskCommandTest {
     }
 
     @Test
+    void maskOutNeedsAMaskHeadAndOneImage() {
+        Path img = TestModels.rgbPng(tmp, "m.png", 60, 60, 4);
+        Path out = tmp.resolve("mask.png");
+        Cli.Result noHead = Cli.run("ask", "--model", model(), "--image", img.toString(), "--question", "the red circle",
+                "--mask-out", out.toString());
+        assertEquals(2, noHead.code(), noHead.err());
+        assertTrue(noHead.err().contains("no [SEG] mask head"), noHead.err());
+        String extras = TestModels.extrasCheckpoint().toString();
+        Cli.Result two = Cli.run("ask", "--model", extras, "--image", img.toString(), "--image", img.toString(),
+                "--question", "the red circle", "--mask-out", out.toString());
+        assertEquals(2, two.code(), two.err());
+        assertTrue(two.err().contains("--mask-out segments one image, got 2"), two.err());
+        assertFalse(Files.exists(out), "nothing written on an error");
+        Cli.Result ok = Cli.run("ask", "--model", extras, "--image", img.toString(), "--question", "Which shape is at the top?",
+                "--mask-out", out.toString(), "--json");
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.json().get("prompt").asText().endsWith("Which shape is at the top? Please output segmentation mask."));
+        assertTrue(Files.isRegularFile(out));
+    }
+
+    @Test
     void prunersJsonListsParameters() throws Exception {
         Cli.Result r = Cli.run("pruners", "--json");
         assertEquals(0, r.code());

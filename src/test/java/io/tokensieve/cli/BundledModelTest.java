@@ -14,6 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
+import io.tokensieve.datasets.mask.LabelMask;
+import io.tokensieve.datasets.mask.MaskPng;
+import io.tokensieve.datasets.shapes.ShapesPrompts;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -66,6 +69,42 @@ class BundledModelTest {
             }
         }
         assertTrue(ok, report.toString());
+    }
+
+    @Test
+    void askWritesTheMaskThatEvalScores() throws Exception {
+        // two expressions of the test split: index 0 is a referring phrase, index 1 a reasoning sentence
+        Path data = tmp.resolve("seg");
+        ShapesWriter.write(new ShapesWriter.Options(Track.SEG, 2, FinalEvaluation.TEST_SEED, data, null,
+                ShapesBench.DEFAULT_VIEWS, ShapesBench.DEFAULT_SHOTS));
+        Cli.Result ev = Cli.run("eval", "--model", MODEL.toString(), "--dataset", "reasonseg:" + data, "--out",
+                tmp.resolve("ev").toString(), "--json");
+        assertEquals(0, ev.exit(), ev.err());
+        boolean[] sentence = new boolean[2];
+        for (int i = 0; i < 2; i++) {
+            String id = String.format("shapes_%06d", i);
+            JsonNode rec = new ObjectMapper().readTree(data.resolve("val").resolve(id + ".json").toFile());
+            sentence[i] = rec.get("is_sentence").asBoolean();
+            Path out = tmp.resolve(id + "-mask.png");
+            Cli.Result r = Cli.run("ask", "--model", MODEL.toString(), "--image", data.resolve("val").resolve(id + ".png").toString(),
+                    "--question", rec.get("text").get(0).asText(), "--mask-out", out.toString(), "--json");
+            assertEquals(0, r.exit(), r.err());
+            assertEquals(ShapesPrompts.segmentation(rec.get("text").get(0).asText(), sentence[i]), r.json().get("prompt").asText());
+            LabelMask got = MaskPng.readBinary(out);
+            LabelMask scored = MaskPng.readBinary(tmp.resolve("ev").resolve("masks").resolve(id + ".png"));
+            assertTrue(java.util.Arrays.equals(scored.labels(), got.labels()), id + ": ask and eval masks differ");
+            assertTrue(got.count(1) > 0, id + ": the bundled model finds something");
+            assertEquals(got.count(1), r.json().get("mask_pixels").asInt());
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(out.toFile());
+            int max = 0;
+            for (int y = 0; y < img.getHeight(); y++) {
+                for (int x = 0; x < img.getWidth(); x++) {
+                    max = Math.max(max, img.getRaster().getSample(x, y, 0));
+                }
+            }
+            assertEquals(255, max, "the written mask is visible (255 = object)");
+        }
+        assertTrue(!sentence[0] && sentence[1], "one phrase and one sentence");
     }
 
     @Test

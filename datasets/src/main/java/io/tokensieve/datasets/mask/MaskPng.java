@@ -15,11 +15,21 @@ public final class MaskPng {
     private MaskPng() {}
 
     public static void write(LabelMask m, Path file) {
+        write(m, file, 1);
+    }
+
+    /** As {@link #write}, but every non-zero label as 255, so that the mask shows in an image viewer. */
+    public static void writeVisible(LabelMask m, Path file) {
+        write(m, file, 255);
+    }
+
+    private static void write(LabelMask m, Path file, int foreground) {
         BufferedImage img = new BufferedImage(m.width(), m.height(), BufferedImage.TYPE_BYTE_GRAY);
         WritableRaster r = img.getRaster();
         for (int y = 0; y < m.height(); y++) {
             for (int x = 0; x < m.width(); x++) {
-                r.setSample(x, y, 0, m.get(x, y));
+                int v = m.get(x, y);
+                r.setSample(x, y, 0, foreground == 1 || v == 0 ? v : foreground);
             }
         }
         try {
