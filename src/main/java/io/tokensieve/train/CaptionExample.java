@@ -20,7 +20,8 @@ import java.util.List;
  * colour-first caption teaches the decoder to find an object by its colour and read its shape, and only that; the
  * benchmark also asks the other way round ("What colour is the triangle?", "Is there a square?"). Its question
  * shares no opening with a benchmark question: worded "What shape objects are there?", a full run lost "What shape is
- * the red object?" (VQA shape 88.4 -> 44.2 while colour rose 38.1 -> 71.4), we think to the shared opening.
+ * the red object?" (VQA shape 88.4 -> 44.2 while colour rose 38.1 -> 71.4). We blamed the shared opening at
+ * first, but a later full run without shape-first captions lost shape questions as well (see the model card).
  */
 record CaptionExample(RgbImage image, Scene2d scene, String question, boolean shapeFirst, String caption)
         implements ShapesExample {
