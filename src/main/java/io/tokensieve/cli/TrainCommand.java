@@ -67,6 +67,11 @@ final class TrainCommand implements Callable<Integer> {
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
     Float pointWeight;
 
+    @Option(names = "--step-schedule", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "the "
+            + "learning-rate cosine follows the steps alone, not whichever of the steps and the clock is further along, so "
+            + "runs on slower or busier machines see the same rate at each step (default: the preset's; sieve-tiny: off)")
+    Boolean stepSchedule;
+
     @Option(names = "--seg-refine", paramLabel = "H", description = "width of the mask head's per-cell refinement layer "
             + "(coarse logit, fine logit and colour distance per 4-pixel cell; 0 for none; default: the preset's, 0 for "
             + "sieve-tiny). With --init-from it may add the layer to a model without one")
@@ -148,6 +153,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (point3d != null) {
             s = s.withPoint3d(point3d);
+        }
+        if (stepSchedule != null) {
+            s = s.withStepSchedule(stepSchedule);
         }
         if (segRefine != null) {
             if (segRefine < 0 || segRefine > 1024) {

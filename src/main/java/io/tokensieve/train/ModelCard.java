@@ -60,7 +60,8 @@ public final class ModelCard {
         b.append(row("seeds", "training data seed " + s.dataSeed() + " (ShapesBench seeds 1000 and up are training data), "
                 + "initialisation seed " + s.initSeed() + "; test split seed " + FinalEvaluation.TEST_SEED));
         b.append(row("optimisation", String.format(Locale.ROOT, "AdamW (0.9, 0.98), batch %d, peak LR %.1e with %d warm-up steps "
-                        + "then cosine to %.0f%%, weight decay %.2f, gradient clip %.1f, mask loss weight %.1f (BCE + Dice); "
+                        + "then cosine to %.0f%%" + (s.stepSchedule() ? " over the steps" : " over the steps or the time budget, "
+                        + "whichever is further along") + ", weight decay %.2f, gradient clip %.1f, mask loss weight %.1f (BCE + Dice); "
                         + "training-only losses: patch-label head on the vision features %.1f, grounding of the projected "
                         + "visual tokens against the words of their patch labels %.1f, next-token loss on prompt text %.1f, "
                         + "attention pointing (heads of middle decoder layers, at answer positions, onto the patches of the objects "
@@ -206,6 +207,7 @@ public final class ModelCard {
         o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");
         o.append(s.segRefine() != preset.segRefine() ? " --seg-refine " + s.segRefine() : "");
+        o.append(s.stepSchedule() != preset.stepSchedule() ? " --step-schedule=" + s.stepSchedule() : "");
         o.append(s.shapeFirstCaptions() != preset.shapeFirstCaptions() ? " --shape-first-captions " + s.shapeFirstCaptions() : "");
         return o.toString();
     }

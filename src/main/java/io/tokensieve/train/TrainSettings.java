@@ -54,7 +54,8 @@ public record TrainSettings(
         boolean pointAbsent,
         boolean pointSeg,
         boolean point3d,
-        int segRefine) {
+        int segRefine,
+        boolean stepSchedule) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -75,7 +76,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -83,7 +84,7 @@ public record TrainSettings(
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
-                t.pointSeg(), t.point3d(), t.segRefine());
+                t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule());
     }
 
     public TrainSettings withSteps(int n) {
@@ -154,6 +155,15 @@ public record TrainSettings(
         return with(e -> e.segRefine = hidden);
     }
 
+    /**
+     * With the cosine following the steps alone ({@code true}) rather than whichever of the steps and the clock is
+     * further along (see {@link #lr(int, double)}), so that the learning rate at each step does not depend on how fast
+     * the machine is.
+     */
+    public TrainSettings withStepSchedule(boolean on) {
+        return with(e -> e.stepSchedule = on);
+    }
+
     /** A copy with the fields that {@code change} sets on an editable copy of this one (the one place to copy). */
     TrainSettings with(java.util.function.Consumer<Edit> change) {
         Edit e = new Edit(this);
@@ -203,6 +213,7 @@ public record TrainSettings(
         boolean pointSeg;
         boolean point3d;
         int segRefine;
+        boolean stepSchedule;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -245,6 +256,7 @@ public record TrainSettings(
             pointSeg = t.pointSeg;
             point3d = t.point3d;
             segRefine = t.segRefine;
+            stepSchedule = t.stepSchedule;
         }
 
         TrainSettings build() {
@@ -253,7 +265,7 @@ public record TrainSettings(
                     warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
-                    segRefine);
+                    segRefine, stepSchedule);
         }
     }
 
@@ -290,6 +302,11 @@ public record TrainSettings(
     /** Learning rate at a step: linear warm-up, then cosine decay to {@code minLrFraction * peakLr}. */
     public float lr(int step) {
         return lr(step, 0);
+    }
+
+    /** The learning rate this run uses at a step: {@link #lr(int, double)}, with the clock left out under {@link #stepSchedule}. */
+    public float scheduledLr(int step, double timeFraction) {
+        return lr(step, stepSchedule ? 0 : timeFraction);
     }
 
     /**

@@ -250,7 +250,7 @@ public final class Trainer {
                 }
                 double spent = fullRecipeTimeFraction(elapsedBefore + (System.nanoTime() - t0) / 1e9, stageSeconds,
                         settings.maxMinutes());
-                float lr = settings.lr(step, spent);
+                float lr = settings.scheduledLr(step, spent);
                 try (NDManager sub = base.newSubManager()) {
                     TrainingForward.Losses l;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

@@ -52,6 +52,8 @@ class ModelCardTest {
                 + !preset.point3d() + " --out DIR`",
                 reproduce(dir, preset.withPointSeg(!preset.pointSeg()).withPoint3d(!preset.point3d())));
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
+        assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
+                reproduce(dir, preset.withStepSchedule(true)));
     }
 
     /** The command of the card's reproduce row. */

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The copies of a {@link TrainSettings}: each changes the fields it names and keeps every other one. */
 class TrainSettingsTest {
@@ -32,7 +33,7 @@ class TrainSettingsTest {
     void aCopyWithNoChangeEqualsTheOriginal() {
         // distinct values in every field, so a field copied from the wrong place shows
         TrainSettings t = TrainSettings.sieveTiny().continuing("/m", 3e-4f).withShapeFirstCaptions(0.25)
-                .withPointAbsent(true).withPointSeg(true).withPoint3d(true).withSegRefine(12);
+                .withPointAbsent(true).withPointSeg(true).withPoint3d(true).withSegRefine(12).withStepSchedule(true);
         assertEquals(t, t.with(e -> { }));
         assertEquals(TrainSettings.smoke(3), TrainSettings.smoke(3).with(e -> { }));
     }
@@ -51,6 +52,7 @@ class TrainSettingsTest {
         assertEquals(Set.of("pointWeight"), changed(t, t.withPointWeight(2.5f)));
         assertEquals(Set.of("point3d"), changed(t, t.withPoint3d(true)));
         assertEquals(Set.of("segRefine"), changed(t, t.withSegRefine(16)));
+        assertEquals(Set.of("stepSchedule"), changed(t, t.withStepSchedule(true)));
         assertEquals(Set.of("auxWeight"), changed(t, t.with(e -> e.auxWeight = 0f)));
     }
 
@@ -67,5 +69,17 @@ class TrainSettingsTest {
         assertEquals("/models/x", c.initFrom());
         assertEquals(0, c.visionSteps());
         assertEquals(t.mixture(), c.mixtureAt(0));
+    }
+
+    @Test
+    void theClockMovesTheCosineUnlessTheScheduleFollowsTheStepsAlone() {
+        TrainSettings clock = TrainSettings.sieveTiny();
+        int step = clock.warmupSteps() + 10; // early in the cosine: the rate is near its peak by the steps
+        assertEquals(clock.lr(step, 0), clock.scheduledLr(step, 0.0));
+        assertEquals(clock.lr(step, 0.9), clock.scheduledLr(step, 0.9));
+        assertTrue(clock.scheduledLr(step, 0.9) < 0.2f * clock.peakLr(), "90% of the budget spent: near the floor");
+        TrainSettings steps = clock.withStepSchedule(true);
+        assertEquals(steps.lr(step, 0), steps.scheduledLr(step, 0.9), "the clock is ignored");
+        assertTrue(steps.scheduledLr(step, 0.9) > 0.9f * steps.peakLr());
     }
 }
