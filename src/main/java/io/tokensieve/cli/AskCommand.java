@@ -13,7 +13,7 @@ import io.tokensieve.core.runtime.VlmRequest;
 import io.tokensieve.datasets.Prompts;
 import io.tokensieve.datasets.mask.LabelMask;
 import io.tokensieve.datasets.mask.MaskPng;
-import io.tokensieve.eval.run.MaskDecoder;
+import io.tokensieve.eval.run.SampleInference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -113,12 +113,12 @@ final class AskCommand implements Callable<Integer> {
         }
         String prompt = segmentationPrompt(question);
         long[] ids = m.promptIdsForContent(prompt);
-        VlmRequest req = new VlmRequest(ids, inputs, cp, new long[] {m.segTokenId()});
-        GenerationResult r = m.generate(List.of(req), GenerationConfig.greedy(0)).get(0);
-        if (r.maskLogits() == null) {
+        SampleInference.Segmented seg = SampleInference.segment(m, ids, inputs, cp);
+        if (seg.mask() == null) {
             throw new Errors.UserException(m.dir() + ": the model returned no mask for " + images.get(0));
         }
-        LabelMask mask = MaskDecoder.toSourceMask(r.maskLogits(), r.maskGrid()[0], r.maskGrid()[1], inputs.get(0).pixels());
+        LabelMask mask = seg.mask();
+        GenerationResult r = seg.result();
         MaskPng.writeVisible(mask, maskOut);
         int on = mask.count(1);
         double share = 100.0 * on / ((long) mask.width() * mask.height());

@@ -71,13 +71,25 @@ public final class SampleInference {
         if (model.segTokenId() < 0) {
             throw new EvalException(model.dir() + ": the model has no [SEG] mask head, so it cannot run " + s.format());
         }
-        VlmRequest req = new VlmRequest(ids, images, pruner, new long[] {model.segTokenId()});
-        GenerationResult r = model.generate(List.of(req), GenerationConfig.greedy(0)).get(0);
-        if (r.maskLogits() == null) {
+        Segmented seg = segment(model, ids, images, pruner);
+        if (seg.mask() == null) {
             throw new EvalException("sample " + s.id() + ": the model returned no mask logits");
         }
-        LabelMask mask = MaskDecoder.toSourceMask(r.maskLogits(), r.maskGrid()[0], r.maskGrid()[1],
-                images.get(0).pixels());
-        return new Outcome(Prediction.mask(mask), r);
+        return new Outcome(Prediction.mask(seg.mask()), seg.result());
+    }
+
+    /** A segmentation pass: the first image's mask at its source resolution (null if the model gave none). */
+    public record Segmented(LabelMask mask, GenerationResult result) {}
+
+    /**
+     * Runs prompt {@code ids} with the answer forced to {@code [SEG]} (the model must have a mask head) and decodes
+     * the mask of the first image: the one path for {@code sieve eval} and {@code sieve ask --mask-out}.
+     */
+    public static Segmented segment(VlmModel model, long[] ids, List<VisualInput> images, ConfiguredPruner pruner) {
+        VlmRequest req = new VlmRequest(ids, images, pruner, new long[] {model.segTokenId()});
+        GenerationResult r = model.generate(List.of(req), GenerationConfig.greedy(0)).get(0);
+        LabelMask mask = r.maskLogits() == null ? null
+                : MaskDecoder.toSourceMask(r.maskLogits(), r.maskGrid()[0], r.maskGrid()[1], images.get(0).pixels());
+        return new Segmented(mask, r);
     }
 }

@@ -24,11 +24,6 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
         this(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, 0);
     }
 
-    /** The same extras with a refinement layer of width {@code hidden} (0 removes it). */
-    public SieveExtras withSegRefineHidden(int hidden) {
-        return new SieveExtras(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, hidden);
-    }
-
     public boolean hasSegHead() {
         return segTokenIndex >= 0;
     }

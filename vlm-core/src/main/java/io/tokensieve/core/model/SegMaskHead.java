@@ -19,9 +19,8 @@ import io.tokensieve.core.weights.ModelWeights;
  * correction over three numbers: the coarse logit, the fine logit, and the squared distance between the
  * cell's mean colour and the colour where the first pass is most certain (its mean weighted by the softmax of
  * the first-pass logits over the cells: a sigmoid weighting would let the many background cells outweigh the
- * few object cells). So a cell can
- * count as object only where the coarse map allows it and its colour matches. The correction's output layer
- * starts at zero in a continued run, so it starts from the plain head's masks.
+ * few object cells). So a cell can count as object only where the coarse map allows it and its colour matches.
+ * The correction's output layer starts at zero in a continued run, so it starts from the plain head's masks.
  */
 public final class SegMaskHead {
     private final Linear textProj;
