@@ -82,6 +82,15 @@ final class TrainCommand implements Callable<Integer> {
             + "(0..1; default: the preset's, 0 for sieve-tiny)")
     Double shapeFirstCaptions;
 
+    @Option(names = "--data-seed", paramLabel = "S", description = "training data seed: ShapesBench seed S, the "
+            + "vision stage reads S+2 (at least 1000, where training data starts; default: the preset's, 1000 for "
+            + "sieve-tiny, and 1001 with --init-from)")
+    Long dataSeed;
+
+    @Option(names = "--init-seed", paramLabel = "S", description = "seed of the random initial weights and of the "
+            + "training-only patch-label head (default: the preset's, 1 for sieve-tiny)")
+    Long initSeed;
+
     @Option(names = "--no-eval", description = "skip the test-split evaluation and the model card")
     boolean noEval;
 
@@ -162,6 +171,16 @@ final class TrainCommand implements Callable<Integer> {
                 throw new Errors.UserException("--seg-refine must be between 0 and 1024, got " + segRefine);
             }
             s = s.withSegRefine(segRefine);
+        }
+        if (dataSeed != null) {
+            if (dataSeed < TrainSettings.FIRST_TRAINING_SEED) {
+                throw new Errors.UserException("--data-seed must be at least " + TrainSettings.FIRST_TRAINING_SEED
+                        + " (lower seeds are the test and example splits), got " + dataSeed);
+            }
+            s = s.withDataSeed(dataSeed);
+        }
+        if (initSeed != null) {
+            s = s.withInitSeed(initSeed);
         }
         if (s.steps() <= 0) {
             throw new Errors.UserException("--steps must be positive");

@@ -202,6 +202,9 @@ public final class ModelCard {
             o.append(s.visionSteps() != preset.visionSteps() ? " --vision-steps " + s.visionSteps() : "");
             o.append(s.steps() != preset.steps() ? " --steps " + s.steps() : "");
         }
+        long presetData = s.initFrom() == null ? preset.dataSeed() : preset.continuing(s.initFrom(), s.peakLr()).dataSeed();
+        o.append(s.dataSeed() != presetData ? " --data-seed " + s.dataSeed() : "");
+        o.append(s.initSeed() != preset.initSeed() ? " --init-seed " + s.initSeed() : "");
         o.append(s.pointWeight() != preset.pointWeight() ? " --point-weight " + s.pointWeight() : "");
         o.append(s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "");
         o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");

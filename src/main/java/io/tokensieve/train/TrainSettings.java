@@ -164,6 +164,26 @@ public record TrainSettings(
         return with(e -> e.stepSchedule = on);
     }
 
+    /** Data seeds below this are test and example splits; training data comes from this seed up. */
+    public static final long FIRST_TRAINING_SEED = 1000;
+
+    /**
+     * With training data seed {@code seed} (ShapesBench seed; the vision stage reads {@code seed + 2}), so that runs
+     * differing only in their data can measure run-to-run spread. Must be at least {@link #FIRST_TRAINING_SEED}.
+     */
+    public TrainSettings withDataSeed(long seed) {
+        if (seed < FIRST_TRAINING_SEED) {
+            throw new IllegalArgumentException("data seed " + seed + " is below " + FIRST_TRAINING_SEED
+                    + " (seeds below it are test and example splits)");
+        }
+        return with(e -> e.dataSeed = seed);
+    }
+
+    /** With initialisation seed {@code seed} (the random weights and the training-only patch-label head). */
+    public TrainSettings withInitSeed(long seed) {
+        return with(e -> e.initSeed = seed);
+    }
+
     /** A copy with the fields that {@code change} sets on an editable copy of this one (the one place to copy). */
     TrainSettings with(java.util.function.Consumer<Edit> change) {
         Edit e = new Edit(this);

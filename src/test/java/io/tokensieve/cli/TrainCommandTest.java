@@ -185,4 +185,22 @@ class TrainCommandTest {
                 tmp.resolve("present").toString());
         assertEquals(0, off.code(), off.err());
     }
+
+    @Test
+    void seedOptionsReachTheRunsSettingsAndTestSeedsAreRefused() throws Exception {
+        Path out = tmp.resolve("seeds");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--data-seed", "2024", "--init-seed", "9",
+                "--no-eval", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        com.fasterxml.jackson.databind.JsonNode settings = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve(Trainer.TRAINING_INFO).toFile()).get("settings");
+        assertEquals(2024, settings.get("dataSeed").asLong(), settings.toString());
+        assertEquals(9, settings.get("initSeed").asLong(), settings.toString());
+        Path refused = tmp.resolve("test-seed");
+        Cli.Result bad = Cli.run("train", "--preset", "smoke", "--steps", "1", "--data-seed", "11", "--no-eval", "--out",
+                refused.toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--data-seed must be at least 1000"), bad.err());
+        assertFalse(Files.exists(refused), "nothing is written for a refused run");
+    }
 }

@@ -54,13 +54,26 @@ class ModelCardTest {
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));
+        assertEquals("`./sieve train --preset sieve-tiny --data-seed 2000 --init-seed 3 --out DIR`",
+                reproduce(dir, preset.withDataSeed(2000).withInitSeed(3)));
+        // a continuation's own data seed (the preset's + 1) is implied by --init-from; another one is named
+        String cont = reproduceRow(dir, preset.continuing("/m", 5e-4f));
+        assertTrue(cont.contains("--init-from STAGE1"), cont);
+        assertFalse(cont.contains("--data-seed"), cont);
+        String moved = reproduceRow(dir, preset.continuing("/m", 5e-4f).withDataSeed(3001));
+        assertTrue(moved.contains("--data-seed 3001 --out DIR"), moved);
     }
 
-    /** The command of the card's reproduce row. */
+    /** The (first) command of the card's reproduce row. */
     private static String reproduce(Path dir, TrainSettings s) throws Exception {
-        ModelCard.write(dir, new ModelCard.Training(s, s.steps(), 1.0, List.of(), "test machine"), Map.of());
-        String row = Files.readString(dir.resolve("README.md")).lines().filter(l -> l.startsWith("| reproduce |"))
-                .findFirst().orElseThrow();
+        String row = reproduceRow(dir, s);
         return row.substring(row.indexOf('`'), row.indexOf('`', row.indexOf('`') + 1) + 1);
+    }
+
+    /** The card's whole reproduce row. */
+    private static String reproduceRow(Path dir, TrainSettings s) throws Exception {
+        ModelCard.write(dir, new ModelCard.Training(s, s.steps(), 1.0, List.of(), "test machine"), Map.of());
+        return Files.readString(dir.resolve("README.md")).lines().filter(l -> l.startsWith("| reproduce |"))
+                .findFirst().orElseThrow();
     }
 }

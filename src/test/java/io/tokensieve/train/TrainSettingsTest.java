@@ -33,7 +33,8 @@ class TrainSettingsTest {
     void aCopyWithNoChangeEqualsTheOriginal() {
         // distinct values in every field, so a field copied from the wrong place shows
         TrainSettings t = TrainSettings.sieveTiny().continuing("/m", 3e-4f).withShapeFirstCaptions(0.25)
-                .withPointAbsent(true).withPointSeg(true).withPoint3d(true).withSegRefine(12).withStepSchedule(true);
+                .withPointAbsent(true).withPointSeg(true).withPoint3d(true).withSegRefine(12).withStepSchedule(true)
+                .withDataSeed(4321).withInitSeed(77);
         assertEquals(t, t.with(e -> { }));
         assertEquals(TrainSettings.smoke(3), TrainSettings.smoke(3).with(e -> { }));
     }
@@ -54,6 +55,19 @@ class TrainSettingsTest {
         assertEquals(Set.of("segRefine"), changed(t, t.withSegRefine(16)));
         assertEquals(Set.of("stepSchedule"), changed(t, t.withStepSchedule(true)));
         assertEquals(Set.of("auxWeight"), changed(t, t.with(e -> e.auxWeight = 0f)));
+        assertEquals(Set.of("dataSeed"), changed(t, t.withDataSeed(2000)));
+        assertEquals(2000, t.withDataSeed(2000).dataSeed());
+        assertEquals(Set.of("initSeed"), changed(t, t.withInitSeed(7)));
+        assertEquals(7, t.withInitSeed(7).initSeed());
+    }
+
+    @Test
+    void trainingDataNeverComesFromTheTestSeeds() {
+        TrainSettings t = TrainSettings.sieveTiny();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> t.withDataSeed(FinalEvaluation.TEST_SEED));
+        assertTrue(e.getMessage().contains("below 1000"), e.getMessage());
+        assertEquals(TrainSettings.FIRST_TRAINING_SEED, t.withDataSeed(TrainSettings.FIRST_TRAINING_SEED).dataSeed());
     }
 
     @Test
