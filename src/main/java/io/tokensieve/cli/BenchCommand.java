@@ -3,6 +3,7 @@ package io.tokensieve.cli;
 import io.tokensieve.core.prune.PrunerProvider;
 import io.tokensieve.core.prune.PrunerRegistry;
 import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.core.util.FileTrees;
 import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.ShapesWriter;
 import io.tokensieve.datasets.shapes.Track;
@@ -101,7 +102,7 @@ final class BenchCommand implements Callable<Integer> {
             data.put(e.getKey(), p);
         }
         if (!resume && Files.exists(dir)) {
-            deleteTree(dir);
+            FileTrees.delete(dir);
         }
         SweepSpec spec = spec(name, model.modelDir(), data, List.of(budgets.split(",")));
         try (VlmModel m = model.load()) {
@@ -112,11 +113,4 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    static void deleteTree(Path p) throws IOException {
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
 }

@@ -20,6 +20,7 @@ import io.tokensieve.core.train.AdamW;
 import io.tokensieve.core.train.AuxPatchHead;
 import io.tokensieve.core.train.TrainExample;
 import io.tokensieve.core.train.TrainingForward;
+import io.tokensieve.core.util.FileTrees;
 import io.tokensieve.core.weights.CheckpointKeys;
 import io.tokensieve.core.weights.ModelWeights;
 import io.tokensieve.core.weights.SafetensorsReader;
@@ -217,6 +218,7 @@ public final class Trainer {
         Path tokDir = Files.createTempDirectory("sieve-tok");
         wl.save(tokDir);
         SieveTokenizer tokenizer = SieveTokenizer.load(tokDir);
+        FileTrees.delete(tokDir); // the tokenizer is read into memory; the folder only existed to load it from a path
         ShapesTrainData data = new ShapesTrainData(settings, tokenizer, new ClipImageProcessor(pre), PromptTemplate.LLAVA15,
                 wl.id(WordLevelTokenizer.EOS));
 
@@ -406,7 +408,7 @@ public final class Trainer {
     private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AdamW opt, LlavaConfig config, PreprocessorConfig pre,
                                 WordLevelTokenizer wl, int step, double elapsed, double stageSeconds, List<String> lossLog) throws IOException {
         Path tmp = ckpt.resolveSibling(CHECKPOINT + ".tmp");
-        deleteTree(tmp);
+        FileTrees.delete(tmp);
         Files.createDirectories(tmp);
         config.save(tmp);
         pre.save(tmp);
@@ -434,12 +436,12 @@ public final class Trainer {
         lossLog.forEach(ll::add);
         JSON.writeValue(tmp.resolve(STATE).toFile(), st);
         Path old = ckpt.resolveSibling(CHECKPOINT + ".old");
-        deleteTree(old);
+        FileTrees.delete(old);
         if (Files.isDirectory(ckpt)) {
             Files.move(ckpt, old, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(tmp, ckpt, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
+        FileTrees.delete(old);
     }
 
     /**
@@ -478,18 +480,7 @@ public final class Trainer {
         if (!Files.isDirectory(ckpt) && Files.isDirectory(old)) {
             Files.move(old, ckpt, StandardCopyOption.ATOMIC_MOVE);
         }
-        deleteTree(ckpt.resolveSibling(CHECKPOINT + ".tmp"));
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
+        FileTrees.delete(ckpt.resolveSibling(CHECKPOINT + ".tmp"));
     }
 
     /** Exponential moving average for logging. */

@@ -266,8 +266,12 @@ class PointingTest {
     /** The training tokenizer, saved as tokenizer.json and loaded back as training loads it. */
     private static SieveTokenizer loaded(WordLevelTokenizer wl) throws Exception {
         Path dir = Files.createTempDirectory("tok");
-        wl.save(dir);
-        return SieveTokenizer.load(dir);
+        try {
+            wl.save(dir);
+            return SieveTokenizer.load(dir);
+        } finally {
+            io.tokensieve.core.util.FileTrees.delete(dir);
+        }
     }
 
     private static ShapesTrainData data(TrainSettings s, SieveTokenizer tok, WordLevelTokenizer wl) {

@@ -39,7 +39,7 @@ public final class Fixtures {
         try {
             String s = url.toString();
             Path jar = Path.of(java.net.URI.create(s.substring("jar:".length(), s.indexOf("!/"))));
-            Path out = Files.createTempDirectory("fixture-");
+            Path out = io.tokensieve.core.util.FileTrees.deleteOnExit(Files.createTempDirectory("fixture-"));
             try (java.nio.file.FileSystem fs = java.nio.file.FileSystems.newFileSystem(jar)) {
                 Path src = fs.getPath("/fixtures/" + name);
                 try (Stream<Path> walk = Files.walk(src)) {

@@ -58,8 +58,7 @@ public final class TestModels {
 
     private static Path write(String name, long seed, boolean withExtras) {
         try {
-            Path d = Files.createTempDirectory("sieve-" + name);
-            d.toFile().deleteOnExit();
+            Path d = io.tokensieve.core.util.FileTrees.deleteOnExit(Files.createTempDirectory("sieve-" + name));
             RandomCheckpoint.write(d, seed, withExtras);
             return d;
         } catch (IOException e) {
