@@ -112,5 +112,4 @@ final class BenchCommand implements Callable<Integer> {
         }
         return 0;
     }
-
 }
