@@ -173,11 +173,11 @@ final class TrainCommand implements Callable<Integer> {
             s = s.withSegRefine(segRefine);
         }
         if (dataSeed != null) {
-            if (dataSeed < TrainSettings.FIRST_TRAINING_SEED) {
-                throw new Errors.UserException("--data-seed must be at least " + TrainSettings.FIRST_TRAINING_SEED
-                        + " (lower seeds are the test and example splits), got " + dataSeed);
+            try {
+                s = s.withDataSeed(dataSeed); // the settings keep training data off the test seeds
+            } catch (IllegalArgumentException e) {
+                throw new Errors.UserException("--data-seed " + e.getMessage());
             }
-            s = s.withDataSeed(dataSeed);
         }
         if (initSeed != null) {
             s = s.withInitSeed(initSeed);

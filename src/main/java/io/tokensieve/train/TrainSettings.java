@@ -173,8 +173,8 @@ public record TrainSettings(
      */
     public TrainSettings withDataSeed(long seed) {
         if (seed < FIRST_TRAINING_SEED) {
-            throw new IllegalArgumentException("data seed " + seed + " is below " + FIRST_TRAINING_SEED
-                    + " (seeds below it are test and example splits)");
+            throw new IllegalArgumentException("must be at least " + FIRST_TRAINING_SEED + " (seeds below "
+                    + FIRST_TRAINING_SEED + " are the test and example splits), got " + seed);
         }
         return with(e -> e.dataSeed = seed);
     }
