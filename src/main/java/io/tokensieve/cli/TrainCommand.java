@@ -63,6 +63,11 @@ final class TrainCommand implements Callable<Integer> {
             + "targets for 3D questions: the answer onto its objects in every view (default: the preset's; sieve-tiny: off)")
     Boolean point3d;
 
+    @Option(names = "--point-split", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "a "
+            + "question comparing two objects (relative position) points half of the pointed heads at the first object "
+            + "and half at the second, instead of all of them at both (default: the preset's; sieve-tiny: off)")
+    Boolean pointSplit;
+
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
     Float pointWeight;
@@ -162,6 +167,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (point3d != null) {
             s = s.withPoint3d(point3d);
+        }
+        if (pointSplit != null) {
+            s = s.withPointSplit(pointSplit);
         }
         if (stepSchedule != null) {
             s = s.withStepSchedule(stepSchedule);

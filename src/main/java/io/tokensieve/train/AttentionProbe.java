@@ -38,7 +38,8 @@ public final class AttentionProbe {
      * @param questions questions measured (those whose named objects are visible)
      * @param targetShare mean share of the image's visual tokens that are targets (the mass of uniform attention over
      *     them); NaN for the rows about absent objects
-     * @param firstHalf per decoder layer, mean mass of its first half of heads (the heads sieve-tiny's pointing supervises)
+     * @param firstHalf per decoder layer, mean mass of its first half of heads (the heads sieve-tiny's pointing
+     *     supervises); for the rows of a comparison's single objects, of the heads {@code --point-split} points there
      * @param allHeads per decoder layer, mean mass of all its heads
      */
     public record Row(String group, int questions, double targetShare, double[] firstHalf, double[] allHeads) {}
@@ -64,6 +65,9 @@ public final class AttentionProbe {
         List<TrainExample> batch = new ArrayList<>();
         List<String> groups = new ArrayList<>();
         List<Double> shares = new ArrayList<>();
+        List<int[]> ranges = new ArrayList<>(); // per example, the heads its "first half" column averages
+        int pointed = Math.max(1, heads / 2);
+        int split = TrainingForward.secondFrom(pointed);
         TrainingForward forward = new TrainingForward(vm.model(), 0f);
         for (int i = 0; i < questions; i++) {
             VqaExample v = ShapesBench.vqa(SEED, i);
@@ -74,14 +78,25 @@ public final class AttentionProbe {
             }
             boolean absent = pointing[0][0] == TrainExample.FIRST_TOKEN;
             float[] px = vm.processor().preprocess(ShapesTrainData.quantised(v.image())).chw();
-            batch.add(new TrainExample(vm.promptIdsForContent(v.prompt()), answer, List.of(px), null, null, "vqa", null, pointing));
+            long[] prompt = vm.promptIdsForContent(v.prompt());
+            batch.add(new TrainExample(prompt, answer, List.of(px), null, null, "vqa", null, pointing));
             groups.add(absent ? v.family() + ", nothing named is present: mass on the first token" : group(v));
             shares.add(absent ? Double.NaN : (double) pointing[0].length / per);
-            if (batch.size() == BATCH) {
-                add(forward, vm, batch, groups, shares, sums, layers, heads);
+            ranges.add(new int[] {0, pointed});
+            // a comparison: also each object alone, in the heads that --point-split points at it
+            int[][][] two = Pointing.forComparison(v.question(), v.scene(), grid, answer.length);
+            for (int o = 0; two != null && o < 2; o++) {
+                batch.add(new TrainExample(prompt, answer, List.of(px), null, null, "vqa", null, two[o]));
+                groups.add(v.family() + (o == 0 ? ", on the first object named: heads 0.." + (split - 1)
+                        : ", on the second object named: heads " + split + ".." + (pointed - 1)));
+                shares.add((double) two[o][0].length / per);
+                ranges.add(o == 0 ? new int[] {0, split} : new int[] {split, pointed});
+            }
+            if (batch.size() >= BATCH) {
+                add(forward, vm, batch, groups, shares, ranges, sums, layers, heads);
             }
         }
-        add(forward, vm, batch, groups, shares, sums, layers, heads); // the last, partial VQA batch
+        add(forward, vm, batch, groups, shares, ranges, sums, layers, heads); // the last, partial VQA batch
         long segId = vm.tokenizer().tokenId(WordLevelTokenizer.SEG);
         for (int i = 0; i < segExpressions(questions) && segId >= 0; i++) {
             SegExample x = ShapesBench.seg(SEED, i);
@@ -96,11 +111,12 @@ public final class AttentionProbe {
             batch.add(new TrainExample(vm.promptIdsForContent(x.prompt()), answer, List.of(px), null, null, "seg", null, pointing));
             groups.add("segmentation, " + x.family() + ": at the [SEG] position");
             shares.add((double) target.length / per);
-            if (batch.size() == BATCH) {
-                add(forward, vm, batch, groups, shares, sums, layers, heads);
+            ranges.add(new int[] {0, pointed});
+            if (batch.size() >= BATCH) {
+                add(forward, vm, batch, groups, shares, ranges, sums, layers, heads);
             }
         }
-        add(forward, vm, batch, groups, shares, sums, layers, heads); // the last, partial segmentation batch
+        add(forward, vm, batch, groups, shares, ranges, sums, layers, heads); // the last, partial segmentation batch
         List<Row> out = new ArrayList<>();
         for (var e : sums.entrySet()) {
             double[] s = e.getValue();
@@ -133,7 +149,8 @@ public final class AttentionProbe {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
                 "Attention probe: the first %d held-out VQA questions and %d segmentation expressions (ShapesBench seed %d); "
                         + "attention mass (%%) at the position predicting the answer (segmentation: at the [SEG] position) on the "
-                        + "named objects' patches, per decoder layer: first half of the heads / all heads%n%n",
+                        + "named objects' patches, per decoder layer: first half of the heads / all heads (rows \"on the "
+                        + "first/second object named\": the heads that --point-split points at that object / all heads)%n%n",
                 questions, segExpressions(questions), SEED));
         if (rows.isEmpty()) {
             return b.append("(no question names a visible object)\n").toString();
@@ -168,7 +185,7 @@ public final class AttentionProbe {
     }
 
     private static void add(TrainingForward forward, VlmModel vm, List<TrainExample> batch, List<String> groups,
-                            List<Double> shares, Map<String, double[]> sums, int layers, int heads) {
+                            List<Double> shares, List<int[]> ranges, Map<String, double[]> sums, int layers, int heads) {
         if (batch.isEmpty()) {
             return;
         }
@@ -181,16 +198,17 @@ public final class AttentionProbe {
                 double[] s = sums.computeIfAbsent(groups.get(k), g -> new double[2 + 2 * layers]);
                 s[0]++;
                 s[1] += shares.get(k);
+                int[] range = ranges.get(k);
                 for (int l = 0; l < layers; l++) {
                     double first = 0;
                     double all = 0;
                     for (int h = 0; h < heads; h++) {
                         all += mass[k][l][h];
-                        if (h < Math.max(1, heads / 2)) {
+                        if (h >= range[0] && h < range[1]) {
                             first += mass[k][l][h];
                         }
                     }
-                    s[2 + l] += first / Math.max(1, heads / 2);
+                    s[2 + l] += first / (range[1] - range[0]);
                     s[2 + layers + l] += all / heads;
                 }
             }
@@ -198,5 +216,6 @@ public final class AttentionProbe {
         batch.clear();
         groups.clear();
         shares.clear();
+        ranges.clear();
     }
 }

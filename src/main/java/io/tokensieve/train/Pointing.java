@@ -103,9 +103,43 @@ final class Pointing {
         return out;
     }
 
-    /** The objects named by the question's noun phrases ([size] [colour] shape|object), in scene order, no repeats. */
+    /**
+     * Targets for a question that compares two things ("Is the red circle to the left or to the right of the blue
+     * square?"): the first answer token points at the first noun phrase's objects ({@code [0]}, for the first half of
+     * the pointed heads) and at the second's ({@code [1]}, for the second half). Null when the question does not name
+     * exactly two things, both present and apart (then {@link #forQuestion} applies).
+     */
+    static int[][][] forComparison(String question, Scene2d scene, int grid, int answerTokens) {
+        List<List<SceneObject>> named = phrases(question, scene);
+        if (answerTokens == 0 || named.size() != 2 || named.get(0).isEmpty() || named.get(1).isEmpty()
+                || named.get(0).stream().anyMatch(named.get(1)::contains)) {
+            return null;
+        }
+        int[] owner = PatchLabels.objects(scene, grid);
+        int[] first = cells(owner, named.get(0), grid);
+        int[] second = cells(owner, named.get(1), grid);
+        if (first.length == 0 || second.length == 0) {
+            return null;
+        }
+        int[][][] out = new int[2][answerTokens][];
+        out[0][0] = first;
+        out[1][0] = second;
+        return out;
+    }
+
+    /** The objects named by the question's noun phrases, phrase by phrase (each in scene order), no repeats. */
     static List<SceneObject> referred(String question, Scene2d scene) {
         Set<SceneObject> out = new LinkedHashSet<>();
+        phrases(question, scene).forEach(out::addAll);
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * The question's noun phrases ([size] [colour] shape|object), in the question's order: for each, the scene's
+     * objects it names, in scene order (empty for a phrase naming nothing present).
+     */
+    static List<List<SceneObject>> phrases(String question, Scene2d scene) {
+        List<List<SceneObject>> out = new ArrayList<>();
         Size size = null;
         Colour colour = null;
         for (String w : question.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
@@ -118,12 +152,14 @@ final class Pointing {
             } else if (c != null) {
                 colour = c;
             } else if (sh != null || object) {
+                List<SceneObject> phrase = new ArrayList<>();
                 for (SceneObject o : scene.objects()) {
                     if ((size == null || o.size() == size) && (colour == null || o.colour() == colour)
                             && (sh == null || o.shape() == sh)) {
-                        out.add(o);
+                        phrase.add(o);
                     }
                 }
+                out.add(phrase);
                 size = null;
                 colour = null;
             } else {
@@ -131,7 +167,7 @@ final class Pointing {
                 colour = null;
             }
         }
-        return new ArrayList<>(out);
+        return out;
     }
 
     /** Cells owned by the objects, plus the cells of their printed characters, ascending. */

@@ -125,8 +125,17 @@ public final class ShapesTrainData {
         } else if (ex instanceof IclExample) {
             xyz = null;
         }
+        int[][] pointing = pointing(ex, plain, target.length);
+        int[][] second = null;
+        if (settings.pointSplit() && ex instanceof VqaExample v) {
+            int[][][] split = Pointing.forComparison(v.question(), v.scene(), settings.grid(), target.length);
+            if (split != null) {
+                pointing = split[0];
+                second = split[1];
+            }
+        }
         return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT),
-                patchLabels(ex), pointing(ex, plain, target.length));
+                patchLabels(ex), pointing, second);
     }
 
     /** Attention targets of the answer tokens (see {@link Pointing}); null for tracks without them. */

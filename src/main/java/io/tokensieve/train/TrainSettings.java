@@ -55,7 +55,8 @@ public record TrainSettings(
         boolean pointSeg,
         boolean point3d,
         int segRefine,
-        boolean stepSchedule) {
+        boolean stepSchedule,
+        boolean pointSplit) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -76,7 +77,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -84,7 +85,7 @@ public record TrainSettings(
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
-                t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule());
+                t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit());
     }
 
     public TrainSettings withSteps(int n) {
@@ -164,6 +165,16 @@ public record TrainSettings(
         return with(e -> e.stepSchedule = on);
     }
 
+    /**
+     * With questions that compare two things ("Is the red circle to the left or to the right of the blue square?")
+     * pointing the first half of the pointed heads at the first thing and the second half at the second, instead of
+     * every pointed head at both: a head that looks at both at once mixes their positions and cannot tell which is
+     * where.
+     */
+    public TrainSettings withPointSplit(boolean on) {
+        return with(e -> e.pointSplit = on);
+    }
+
     /** Data seeds below this are test and example splits; training data comes from this seed up. */
     public static final long FIRST_TRAINING_SEED = 1000;
 
@@ -234,6 +245,7 @@ public record TrainSettings(
         boolean point3d;
         int segRefine;
         boolean stepSchedule;
+        boolean pointSplit;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -277,6 +289,7 @@ public record TrainSettings(
             point3d = t.point3d;
             segRefine = t.segRefine;
             stepSchedule = t.stepSchedule;
+            pointSplit = t.pointSplit;
         }
 
         TrainSettings build() {
@@ -285,7 +298,7 @@ public record TrainSettings(
                     warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
-                    segRefine, stepSchedule);
+                    segRefine, stepSchedule, pointSplit);
         }
     }
 

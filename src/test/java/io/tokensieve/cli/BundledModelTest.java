@@ -162,6 +162,17 @@ class BundledModelTest {
             expressions += Integer.parseInt(seg.group(1));
         }
         assertTrue(expressions >= 6 && expressions <= 8, r.out());
+        // a comparison is also measured on each of its two objects alone, in the heads --point-split points there
+        int[] single = new int[2];
+        for (int o = 0; o < 2; o++) {
+            java.util.regex.Matcher one = java.util.regex.Pattern.compile("\\| relative position, on the "
+                    + (o == 0 ? "first object named: heads 0\\.\\.1" : "second object named: heads 2\\.\\.3") + " \\| (\\d+) \\|")
+                    .matcher(r.out());
+            while (one.find()) {
+                single[o] += Integer.parseInt(one.group(1));
+            }
+        }
+        assertTrue(single[0] >= 1 && single[0] == single[1], java.util.Arrays.toString(single) + "\n" + r.out());
         Cli.Result none = Cli.run("train", "--probe-attention", "--out", tmp.toString());
         assertEquals(2, none.exit(), none.err());
         assertTrue(none.err().contains("no model in"), none.err());

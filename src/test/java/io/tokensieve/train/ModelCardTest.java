@@ -51,6 +51,8 @@ class ModelCardTest {
         assertEquals("`./sieve train --preset sieve-tiny --point-seg=" + !preset.pointSeg() + " --point-3d="
                 + !preset.point3d() + " --out DIR`",
                 reproduce(dir, preset.withPointSeg(!preset.pointSeg()).withPoint3d(!preset.point3d())));
+        assertEquals("`./sieve train --preset sieve-tiny --point-split=" + !preset.pointSplit() + " --out DIR`",
+                reproduce(dir, preset.withPointSplit(!preset.pointSplit())));
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));

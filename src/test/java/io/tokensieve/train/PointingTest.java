@@ -73,6 +73,49 @@ class PointingTest {
     }
 
     @Test
+    void comparisonsPointTheTwoHalvesOfTheHeadsAtTheTwoObjectsInTheQuestionsOrder() {
+        int compared = 0;
+        int single = 0;
+        for (int i = 0; i < 300; i++) {
+            VqaExample v = ShapesBench.vqa(1000, i);
+            int[][][] split = Pointing.forComparison(v.question(), v.scene(), GRID, 2);
+            if (!v.family().equals("relative position")) {
+                assertNull(split, "only comparisons split: " + v.question());
+                single++;
+                continue;
+            }
+            List<List<SceneObject>> named = Pointing.phrases(v.question(), v.scene());
+            assertEquals(2, named.size(), v.question());
+            SceneObject a = named.get(0).get(0);
+            SceneObject b = named.get(1).get(0);
+            assertEquals(1, named.get(0).size(), v.question());
+            assertEquals(1, named.get(1).size(), v.question());
+            String answer = v.answers().get(0);
+            // the first phrase is the object the answer describes: "left" when it lies left of the second, etc.
+            switch (answer) {
+                case "left" -> assertTrue(a.cx() < b.cx(), v.question());
+                case "right" -> assertTrue(a.cx() > b.cx(), v.question());
+                case "above" -> assertTrue(a.cy() < b.cy(), v.question());
+                case "below" -> assertTrue(a.cy() > b.cy(), v.question());
+                default -> throw new AssertionError("unexpected answer " + answer);
+            }
+            if (split == null) { // only when an object owns no cell of the grid (hidden under others)
+                assertTrue(Pointing.cells(v.scene(), List.of(a), GRID).length == 0
+                        || Pointing.cells(v.scene(), List.of(b), GRID).length == 0, v.question());
+                continue;
+            }
+            assertArrayEquals(Pointing.cells(v.scene(), List.of(a), GRID), split[0][0], v.question());
+            assertArrayEquals(Pointing.cells(v.scene(), List.of(b), GRID), split[1][0], v.question());
+            assertNull(split[0][1], "only the first answer token has a target");
+            int[] union = Pointing.forQuestion(v.question(), v.scene(), GRID, 2)[0];
+            assertEquals(union.length, java.util.stream.IntStream.concat(java.util.Arrays.stream(split[0][0]),
+                    java.util.Arrays.stream(split[1][0])).distinct().count(), "the halves together are the shared target");
+            compared++;
+        }
+        assertTrue(compared > 10 && single > 100, compared + " comparisons, " + single + " others");
+    }
+
+    @Test
     void popeProbesPointAtTheProbedObjectOrNowhere() {
         int yes = 0;
         for (int i = 0; i < 60; i++) {

@@ -34,7 +34,7 @@ class TrainSettingsTest {
         // distinct values in every field, so a field copied from the wrong place shows
         TrainSettings t = TrainSettings.sieveTiny().continuing("/m", 3e-4f).withShapeFirstCaptions(0.25)
                 .withPointAbsent(true).withPointSeg(true).withPoint3d(true).withSegRefine(12).withStepSchedule(true)
-                .withDataSeed(4321).withInitSeed(77);
+                .withPointSplit(true).withDataSeed(4321).withInitSeed(77);
         assertEquals(t, t.with(e -> { }));
         assertEquals(TrainSettings.smoke(3), TrainSettings.smoke(3).with(e -> { }));
     }
@@ -54,6 +54,7 @@ class TrainSettingsTest {
         assertEquals(Set.of("point3d"), changed(t, t.withPoint3d(true)));
         assertEquals(Set.of("segRefine"), changed(t, t.withSegRefine(16)));
         assertEquals(Set.of("stepSchedule"), changed(t, t.withStepSchedule(true)));
+        assertEquals(Set.of("pointSplit"), changed(t, t.withPointSplit(true)));
         assertEquals(Set.of("auxWeight"), changed(t, t.with(e -> e.auxWeight = 0f)));
         assertEquals(Set.of("dataSeed"), changed(t, t.withDataSeed(2000)));
         assertEquals(2000, t.withDataSeed(2000).dataSeed());

@@ -18,9 +18,14 @@ import java.util.List;
  *     the example's images, {@code image * patches + patch}) that the position predicting {@code answerIds[k]}
  *     should attend to, or {@link #FIRST_TOKEN} for the sequence's first token (where to look when the thing
  *     asked about is absent); null, or null entries, where there is none
+ * @param pointingSecond optional targets for the second half of the pointed heads, per answer token, where a
+ *     question names two things that must be looked at apart (the two objects of "Is the red circle to the left or
+ *     to the right of the blue square?"): {@link #pointing} then holds the first thing, this the second; null, or
+ *     null entries, where both halves share {@link #pointing}
  */
 public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz,
-                           float[] segTarget, String track, List<int[][]> patchLabels, int[][] pointing) {
+                           float[] segTarget, String track, List<int[][]> patchLabels, int[][] pointing,
+                           int[][] pointingSecond) {
     /** A {@link #pointing} target meaning the sequence's first token (BOS) rather than a visual token. */
     public static final int FIRST_TOKEN = -1;
 
@@ -32,11 +37,17 @@ public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> ima
 
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, null, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, null, null, null);
     }
 
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track, List<int[][]> patchLabels) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, null, null);
+    }
+
+    /** An example whose pointed heads all share one set of targets. */
+    public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
+                        String track, List<int[][]> patchLabels, int[][] pointing) {
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, pointing, null);
     }
 }

@@ -79,6 +79,8 @@ public final class TrainingForward {
      * Adds an attention-pointing loss: at every answer position with {@link TrainExample#pointing} targets, the first
      * {@code heads} query heads of each decoder layer in {@code layers} should put their attention on the target
      * visual tokens (the loss is {@code -log} of the attention mass there, averaged over positions, layers and heads).
+     * Where an example gives second targets ({@link TrainExample#pointingSecond}), the second half of those heads
+     * points there instead, so two things a question compares are looked at by different heads.
      * It teaches the decoder where to look directly, instead of leaving it to be discovered through the answer alone.
      */
     public TrainingForward withPointing(float weight, int[] layers, int heads) {
@@ -176,6 +178,7 @@ public final class TrainingForward {
         List<Integer> segImages = new ArrayList<>();
         List<Long> pointRows = new ArrayList<>(); // (b * T + q) of positions with attention targets
         List<int[]> pointKeys = new ArrayList<>(); // their target slots
+        List<int[]> pointSecondKeys = new ArrayList<>(); // target slots of the second half of the heads, or null
         List<Integer> pointExamples = new ArrayList<>(); // their example
         long segId = cfg.extras().segTokenIndex();
         int imageCursor = 0;
@@ -206,13 +209,13 @@ public final class TrainingForward {
                         int k = j - answerStart;
                         if (pointed && e.pointing() != null && k < e.pointing().length && e.pointing()[k] != null
                                 && e.pointing()[k].length > 0) {
-                            int[] keys = new int[e.pointing()[k].length];
-                            for (int v = 0; v < keys.length; v++) {
-                                int target = e.pointing()[k][v];
-                                keys[v] = target == TrainExample.FIRST_TOKEN ? 0 : visualSlots.get(target);
-                            }
+                            int[] keys = slots(e.pointing()[k], visualSlots);
+                            int[][] second = e.pointingSecond();
+                            int[] secondKeys = second != null && k < second.length && second[k] != null
+                                    && second[k].length > 0 ? slots(second[k], visualSlots) : null;
                             pointRows.add((long) i * tmax + slot - 1);
                             pointKeys.add(keys);
+                            pointSecondKeys.add(secondKeys);
                             pointExamples.add(i);
                         }
                     } else if (promptWeight > 0 && slot > 0 && id != segId) {
@@ -273,9 +276,16 @@ public final class TrainingForward {
         }
         if (massOut != null) {
             if (!pointRows.isEmpty()) {
-                NDArray t = targets(mgr, pointKeys, tmax);
-                NDArray idx = mgr.create(pointRows.stream().mapToLong(Long::longValue).toArray());
                 int heads = (int) cfg.text().numAttentionHeads();
+                List<int[]> union = new ArrayList<>(); // the probe reports the mass on both things together
+                for (int r = 0; r < pointKeys.size(); r++) {
+                    int[] second = pointSecondKeys.get(r);
+                    union.add(second == null ? pointKeys.get(r)
+                            : java.util.stream.IntStream.concat(java.util.Arrays.stream(pointKeys.get(r)),
+                            java.util.Arrays.stream(second)).distinct().toArray());
+                }
+                NDArray t = targets(mgr, union, null, heads, tmax);
+                NDArray idx = mgr.create(pointRows.stream().mapToLong(Long::longValue).toArray());
                 int layers = pointProbs.size();
                 for (int li = 0; li < layers; li++) {
                     float[] m = mass(pointProbs.get(li), idx, t, heads, b, tmax).toFloatArray(); // [M * H]
@@ -356,16 +366,20 @@ public final class TrainingForward {
         }
         NDArray pointLoss = mgr.zeros(new Shape());
         if (!pointProbs.isEmpty()) {
-            pointLoss = pointing(mgr, pointProbs, pointRows, pointKeys, b, tmax);
+            pointLoss = pointing(mgr, pointProbs, pointRows, pointKeys, pointSecondKeys, b, tmax);
             total = total.add(Ops.scale(pointLoss, pointWeight));
         }
         return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, pointLoss, lossRows.size(),
                 segRows.size());
     }
 
-    /** Mean over rows, layers and heads of -log(attention mass on the row's target slots). */
-    private NDArray pointing(NDManager mgr, List<NDArray> probs, List<Long> rows, List<int[]> keys, int b, int tmax) {
-        NDArray t = targets(mgr, keys, tmax);
+    /**
+     * Mean over rows, layers and heads of -log(attention mass on the row's target slots); where a row has second
+     * targets, the second half of the heads ({@link #secondFrom}) is scored on those.
+     */
+    private NDArray pointing(NDManager mgr, List<NDArray> probs, List<Long> rows, List<int[]> keys, List<int[]> second,
+                             int b, int tmax) {
+        NDArray t = targets(mgr, keys, second, pointHeads, tmax);
         NDArray idx = mgr.create(rows.stream().mapToLong(Long::longValue).toArray());
         NDArray sum = null;
         for (NDArray p : probs) {
@@ -376,19 +390,40 @@ public final class TrainingForward {
         return Ops.scale(sum, 1f / probs.size());
     }
 
-    /** One-hot rows of the target slots, [M, 1, T]. */
-    private static NDArray targets(NDManager mgr, List<int[]> keys, int tmax) {
+    /**
+     * One-hot rows of the target slots per head, [M, heads, T]: heads from {@link #secondFrom} on take the row's
+     * second targets where it has them ({@code second} null or a null entry: every head takes {@code keys}).
+     */
+    private static NDArray targets(NDManager mgr, List<int[]> keys, List<int[]> second, int heads, int tmax) {
         int m = keys.size();
-        float[] target = new float[m * tmax];
+        int split = secondFrom(heads);
+        float[] target = new float[m * heads * tmax];
         for (int r = 0; r < m; r++) {
-            for (int k : keys.get(r)) {
-                target[r * tmax + k] = 1f;
+            int[] other = second == null ? null : second.get(r);
+            for (int h = 0; h < heads; h++) {
+                for (int k : other != null && h >= split ? other : keys.get(r)) {
+                    target[(r * heads + h) * tmax + k] = 1f;
+                }
             }
         }
-        return mgr.create(target, new Shape(m, 1, tmax));
+        return mgr.create(target, new Shape(m, heads, tmax));
     }
 
-    /** Attention mass of the first {@code heads} heads of layer probs {@code p} [B, H, T, T] at rows idx on targets t: [M, h]. */
+    /** The first of the pointed heads that look at a row's second targets: the second half, {@code ceil(heads / 2)} on. */
+    public static int secondFrom(int heads) {
+        return (heads + 1) / 2;
+    }
+
+    /** Sequence slots of pointing targets (visual tokens numbered across the example's images, or the first token). */
+    private static int[] slots(int[] targets, List<Integer> visualSlots) {
+        int[] keys = new int[targets.length];
+        for (int v = 0; v < keys.length; v++) {
+            keys[v] = targets[v] == TrainExample.FIRST_TOKEN ? 0 : visualSlots.get(targets[v]);
+        }
+        return keys;
+    }
+
+    /** Attention mass of the first {@code heads} heads of layer probs {@code p} [B, H, T, T] at rows idx on targets t [M, h, T]: [M, h]. */
     private static NDArray mass(NDArray p, NDArray idx, NDArray t, int heads, int b, int tmax) {
         NDArray h = p.get(new NDIndex(":, 0:" + heads)).transpose(0, 2, 1, 3).reshape((long) b * tmax, heads, tmax); // [B*T, h, T]
         return h.get(new NDIndex("{}", idx)).mul(t).sum(new int[] {2}); // [M, h]

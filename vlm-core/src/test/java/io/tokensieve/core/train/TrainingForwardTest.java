@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -143,39 +144,90 @@ class TrainingForwardTest {
                         "vqa", null, new int[][] {{1}, {3, 4}, null}));
         try (NDManager m = NDManager.newBaseManager()) {
             TrainingForward.Losses l = new TrainingForward(model, 1f).withPointing(0.5f, layers, heads).forward(m, batch);
-
-            // reference: each example alone, assembled as inference does, -log of the summed probabilities per head
-            double sum = 0;
-            int n = 0;
-            for (TrainExample e : batch) {
-                List<float[]> probs = new ArrayList<>(); // per layer, [H * T * T]
-                int t = layerProbs(m, model, c, e, layers, probs);
-                int visStart = Arrays.stream(e.promptIds()).boxed().toList().indexOf(img);
-                int promptSlots = e.promptIds().length - 1 + c.vision().numPatches();
-                int h = c.text().numAttentionHeads();
-                for (int k = 0; k < e.answerIds().length; k++) {
-                    int[] target = e.pointing()[k];
-                    if (target == null) {
-                        continue;
-                    }
-                    int q = promptSlots - 1 + k; // the position predicting answer token k
-                    for (float[] p : probs) {
-                        for (int head = 0; head < heads; head++) {
-                            double mass = 0;
-                            for (int v : target) {
-                                mass += p[(head * t + q) * t + visStart + v];
-                            }
-                            sum += -Math.log(mass + 1e-6);
-                            n++;
-                        }
-                    }
-                }
-            }
+            double[] ref = referencePointing(m, model, c, batch, layers, heads);
+            double sum = ref[0];
+            int n = (int) ref[1];
             assertEquals(3 * layers.length * heads, n);
             assertEquals(sum / n, l.point().getFloat(), 1e-4, "pointing loss");
             assertEquals(l.lm().getFloat() + 0.5f * l.point().getFloat(), l.total().getFloat(), 1e-4, "total = lm + w * point");
             assertEquals(0f, new TrainingForward(model, 1f).forward(m, batch).point().getFloat(), "no pointing unless asked for");
         }
+    }
+
+    @Test
+    void secondTargetsAreScoredOnTheSecondHalfOfThePointedHeads() {
+        VlmModel vm = TestModels.tiny();
+        LlavaForConditionalGeneration model = vm.model();
+        LlavaConfig c = vm.config();
+        long img = c.imageTokenIndex();
+        int[] layers = {0};
+        int heads = c.text().numAttentionHeads();
+        assertTrue(heads >= 2, "the tiny model has heads to split");
+        int[][] first = {{0, 2}, null};
+        int[][] second = {{5, 6, 7}, null};
+        List<TrainExample> split = List.of(new TrainExample(new long[] {1, img, 5}, new long[] {6, 2},
+                List.of(pixels(c, 5)), null, null, "vqa", null, first, second));
+        List<TrainExample> shared = List.of(new TrainExample(new long[] {1, img, 5}, new long[] {6, 2},
+                List.of(pixels(c, 5)), null, null, "vqa", null, first));
+        try (NDManager m = NDManager.newBaseManager()) {
+            float got = new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, split).point().getFloat();
+            double[] ref = referencePointing(m, model, c, split, layers, heads);
+            assertEquals(layers.length * heads, (int) ref[1]);
+            assertEquals(ref[0] / ref[1], got, 1e-4, "second half of the heads scored on the second targets");
+            float sharedLoss = new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, shared).point()
+                    .getFloat();
+            assertNotEquals(sharedLoss, got, 1e-4, "the second targets change the loss");
+            // the probe reports the mass on both things together, for every head
+            float[][][] mass = new TrainingForward(model, 1f).pointingMass(m, split);
+            List<float[]> probs = new ArrayList<>();
+            int t = layerProbs(m, model, c, split.get(0), new int[] {0}, probs);
+            int q = split.get(0).promptIds().length - 1 + c.vision().numPatches() - 1;
+            int visStart = 1;
+            for (int h = 0; h < heads; h++) {
+                double want = 0;
+                for (int v : new int[] {0, 2, 5, 6, 7}) {
+                    want += probs.get(0)[(h * t + q) * t + visStart + v];
+                }
+                assertEquals(want, mass[0][0][h], 1e-4, "probe mass of head " + h);
+            }
+        }
+    }
+
+    /**
+     * Plain-Java pointing loss of a batch: each example alone, assembled as inference does, -log of the summed
+     * probabilities per pointed head; heads from {@link TrainingForward#secondFrom} on use the second targets where an
+     * answer token has them. Returns {sum, count}.
+     */
+    private static double[] referencePointing(NDManager m, LlavaForConditionalGeneration model, LlavaConfig c,
+                                              List<TrainExample> batch, int[] layers, int heads) {
+        long img = c.imageTokenIndex();
+        double sum = 0;
+        int n = 0;
+        for (TrainExample e : batch) {
+            List<float[]> probs = new ArrayList<>(); // per layer, [H * T * T]
+            int t = layerProbs(m, model, c, e, layers, probs);
+            int visStart = Arrays.stream(e.promptIds()).boxed().toList().indexOf(img);
+            int promptSlots = e.promptIds().length - 1 + c.vision().numPatches();
+            for (int k = 0; k < e.answerIds().length; k++) {
+                if (e.pointing()[k] == null) {
+                    continue;
+                }
+                int q = promptSlots - 1 + k; // the position predicting answer token k
+                for (float[] p : probs) {
+                    for (int head = 0; head < heads; head++) {
+                        int[] target = e.pointingSecond() != null && e.pointingSecond()[k] != null
+                                && head >= TrainingForward.secondFrom(heads) ? e.pointingSecond()[k] : e.pointing()[k];
+                        double mass = 0;
+                        for (int v : target) {
+                            mass += p[(head * t + q) * t + visStart + v];
+                        }
+                        sum += -Math.log(mass + 1e-6);
+                        n++;
+                    }
+                }
+            }
+        }
+        return new double[] {sum, n};
     }
 
     @Test
