@@ -83,8 +83,8 @@ public final class AttentionProbe {
             groups.add(absent ? v.family() + ", nothing named is present: mass on the first token" : group(v));
             shares.add(absent ? Double.NaN : (double) pointing[0].length / per);
             ranges.add(new int[] {0, pointed});
-            // a comparison: also each object alone, in the heads that --point-split points at it
-            int[][][] two = Pointing.forComparison(v.question(), v.scene(), grid, answer.length);
+            // a comparison: also each object alone, in the heads that --point-split points at it (when it has two)
+            int[][][] two = pointed < 2 ? null : Pointing.forComparison(v.question(), v.scene(), grid, answer.length);
             for (int o = 0; two != null && o < 2; o++) {
                 batch.add(new TrainExample(prompt, answer, List.of(px), null, null, "vqa", null, two[o]));
                 groups.add(v.family() + (o == 0 ? ", on the first object named: heads 0.." + (split - 1)
