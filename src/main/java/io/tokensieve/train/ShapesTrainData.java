@@ -125,15 +125,10 @@ public final class ShapesTrainData {
         } else if (ex instanceof IclExample) {
             xyz = null;
         }
-        int[][] pointing = pointing(ex, plain, target.length);
-        int[][] second = null;
-        if (settings.pointSplit() && ex instanceof VqaExample v) {
-            int[][][] split = Pointing.forComparison(v.question(), v.scene(), settings.grid(), target.length);
-            if (split != null) {
-                pointing = split[0];
-                second = split[1];
-            }
-        }
+        int[][][] split = settings.pointSplit() && ex instanceof VqaExample v
+                ? Pointing.forComparison(v.question(), v.scene(), settings.grid(), target.length) : null;
+        int[][] pointing = split != null ? split[0] : pointing(ex, plain, target.length);
+        int[][] second = split != null ? split[1] : null;
         return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT),
                 patchLabels(ex), pointing, second);
     }
