@@ -6,6 +6,7 @@ import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.train.AttentionProbe;
 import io.tokensieve.train.FinalEvaluation;
 import io.tokensieve.train.ModelCard;
+import io.tokensieve.train.PositionProbe;
 import io.tokensieve.train.TokenProbe;
 import io.tokensieve.train.TrainSettings;
 import io.tokensieve.train.Trainer;
@@ -67,6 +68,11 @@ final class TrainCommand implements Callable<Integer> {
             + "question comparing two objects (relative position) points half of the pointed heads at the first object "
             + "and half at the second, instead of all of them at both (default: the preset's; sieve-tiny: off)")
     Boolean pointSplit;
+
+    @Option(names = "--patch-position", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description =
+            "the patch-label head also classifies each patch's column and row, so the visual tokens keep where they "
+            + "are (default: the preset's; sieve-tiny: off)")
+    Boolean patchPosition;
 
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
@@ -171,6 +177,9 @@ final class TrainCommand implements Callable<Integer> {
         if (pointSplit != null) {
             s = s.withPointSplit(pointSplit);
         }
+        if (patchPosition != null) {
+            s = s.withPatchPosition(patchPosition);
+        }
         if (stepSchedule != null) {
             s = s.withStepSchedule(stepSchedule);
         }
@@ -202,6 +211,10 @@ final class TrainCommand implements Callable<Integer> {
                     head = out.resolve(Trainer.AUX);
                 }
                 System.out.print(TokenProbe.table(TokenProbe.run(vm, head, probeTokens), probeTokens));
+                if (probeTokens >= 2) {
+                    System.out.println();
+                    System.out.print(PositionProbe.table(PositionProbe.run(vm, probeTokens), probeTokens));
+                }
             }
             return 0;
         }

@@ -162,21 +162,20 @@ public final class ShapesTrainData {
 
     /** Per-image patch labels from the scene graphs of 2D examples (null for 3D views). */
     private List<int[][]> patchLabels(ShapesExample ex) {
-        int grid = settings.grid();
         List<int[][]> out = new ArrayList<>();
         if (ex instanceof VqaExample v) {
-            out.add(PatchLabels.of(v.scene(), grid));
+            out.add(Trainer.patchLabels(v.scene(), settings));
         } else if (ex instanceof CaptionExample c) {
-            out.add(PatchLabels.of(c.scene(), grid));
+            out.add(Trainer.patchLabels(c.scene(), settings));
         } else if (ex instanceof PopeExample p) {
-            out.add(PatchLabels.of(p.scene(), grid));
+            out.add(Trainer.patchLabels(p.scene(), settings));
         } else if (ex instanceof SegExample s) {
-            out.add(PatchLabels.of(s.scene(), grid));
+            out.add(Trainer.patchLabels(s.scene(), settings));
         } else if (ex instanceof IclExample ic) {
             for (IclExample.Demo d : ic.demos()) {
-                out.add(PatchLabels.of(d.scene(), grid));
+                out.add(Trainer.patchLabels(d.scene(), settings));
             }
-            out.add(PatchLabels.of(ic.queryScene(), grid));
+            out.add(Trainer.patchLabels(ic.queryScene(), settings));
         } else {
             return null;
         }

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.tokensieve.core.config.LlavaConfig;
-import io.tokensieve.core.image.ClipImageProcessor;
+import io.tokensieve.core.image.RgbImage;
 import io.tokensieve.core.model.ClipVisionModel;
 import io.tokensieve.core.model.LlavaForConditionalGeneration;
 import io.tokensieve.core.runtime.VlmModel;
@@ -52,7 +52,6 @@ public final class TokenProbe {
         }
         LlavaForConditionalGeneration model = vm.model();
         LlavaConfig c = vm.config();
-        int size = c.vision().imageSize();
         int per = c.vision().numPatches();
         int grid = (int) Math.round(Math.sqrt(per));
         int d = (int) c.text().hiddenSize();
@@ -67,7 +66,6 @@ public final class TokenProbe {
         }
         SafetensorsReader head = auxHead != null && Files.isRegularFile(auxHead) ? SafetensorsReader.openFile(auxHead) : null;
         float[] table = model.languageModel().embedTokens().toFloatArray(); // [V * D]
-        ClipImageProcessor processor = vm.processor();
         int[] total = new int[KINDS.length];
         int[] nearest = new int[KINDS.length];
         int[] headRight = new int[KINDS.length];
@@ -75,18 +73,14 @@ public final class TokenProbe {
         int objects = 0;
         int objectNearest = 0;
         int objectHead = 0;
-        int[] fl = c.resolvedFeatureLayers();
         for (int i = 0; i < images; i++) {
             VqaExample v = ShapesBench.vqa(SEED, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
             int[][] labels = PatchLabels.of(v.scene(), grid);
             int[] owner = PatchLabels.objects(v.scene(), grid);
             try (NDManager m = NDManager.newBaseManager(vm.device())) {
-                float[] px = processor.preprocess(ShapesTrainData.quantised(v.image())).chw();
-                List<NDArray> hs = model.visionTower().hiddenStates(m.create(px, new Shape(1, 3, size, size)),
-                        Arrays.stream(fl).max().orElse(0));
-                NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [1, N, Dv]
-                float[] vis = model.multiModalProjector().forward(f).toFloatArray(); // [N * D]
-                NDArray feats = hs.get(fl[0]).get("0, 1:, :"); // [N, Dv], what the head was trained on
+                Encoded e = encode(vm, m, v.image());
+                float[] vis = e.projected();
+                NDArray feats = e.features();
                 for (int k = 0; k < KINDS.length; k++) {
                     double[] logits = null;
                     int classes = words[k].length;
@@ -126,6 +120,26 @@ public final class TokenProbe {
         rows.add(new Row("shape, per object", objects, share(objectNearest, objects),
                 head == null ? Double.NaN : share(objectHead, objects)));
         return rows;
+    }
+
+    /**
+     * One image through the vision tower and projector, as training sees it (quantised pixels).
+     *
+     * @param features the first feature layer's patch features {@code [N, Dv]} (what the patch-label head reads)
+     * @param projected the projected visual tokens {@code [N * D]} (what the decoder reads)
+     */
+    record Encoded(NDArray features, float[] projected) {}
+
+    static Encoded encode(VlmModel vm, NDManager m, RgbImage image) {
+        LlavaForConditionalGeneration model = vm.model();
+        int size = vm.config().vision().imageSize();
+        int[] fl = vm.config().resolvedFeatureLayers();
+        float[] px = vm.processor().preprocess(ShapesTrainData.quantised(image)).chw();
+        List<NDArray> hs = model.visionTower().hiddenStates(m.create(px, new Shape(1, 3, size, size)),
+                Arrays.stream(fl).max().orElse(0));
+        NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [1, N, Dv]
+        float[] vis = model.multiModalProjector().forward(f).toFloatArray(); // [N * D]
+        return new Encoded(hs.get(fl[0]).get("0, 1:, :"), vis); // [N, Dv], [N * D]
     }
 
     /** Cosine of each patch's projected token to each class word, {@code [patches * classes]}; -inf where no word. */

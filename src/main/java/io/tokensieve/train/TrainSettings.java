@@ -56,7 +56,8 @@ public record TrainSettings(
         boolean point3d,
         int segRefine,
         boolean stepSchedule,
-        boolean pointSplit) {
+        boolean pointSplit,
+        boolean patchPosition) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -77,7 +78,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -85,7 +86,7 @@ public record TrainSettings(
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
-                t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit());
+                t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition());
     }
 
     public TrainSettings withSteps(int n) {
@@ -175,6 +176,15 @@ public record TrainSettings(
         return with(e -> e.pointSplit = on);
     }
 
+    /**
+     * With each patch's column and row among the patch-label head's labels (two more classifiers of {@code grid}
+     * classes each), so that the vision tower keeps where a patch is in its features: attention returns a linear map
+     * of the tokens, and comparing two objects' positions needs the positions there.
+     */
+    public TrainSettings withPatchPosition(boolean on) {
+        return with(e -> e.patchPosition = on);
+    }
+
     /** Data seeds below this are test and example splits; training data comes from this seed up. */
     public static final long FIRST_TRAINING_SEED = 1000;
 
@@ -246,6 +256,7 @@ public record TrainSettings(
         int segRefine;
         boolean stepSchedule;
         boolean pointSplit;
+        boolean patchPosition;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -290,6 +301,7 @@ public record TrainSettings(
             segRefine = t.segRefine;
             stepSchedule = t.stepSchedule;
             pointSplit = t.pointSplit;
+            patchPosition = t.patchPosition;
         }
 
         TrainSettings build() {
@@ -298,7 +310,7 @@ public record TrainSettings(
                     warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
-                    segRefine, stepSchedule, pointSplit);
+                    segRefine, stepSchedule, pointSplit, patchPosition);
         }
     }
 

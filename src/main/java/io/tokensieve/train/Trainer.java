@@ -26,6 +26,7 @@ import io.tokensieve.core.weights.ModelWeights;
 import io.tokensieve.core.weights.SafetensorsReader;
 import io.tokensieve.core.weights.SafetensorsWriter;
 import io.tokensieve.datasets.shapes.PatchLabels;
+import io.tokensieve.datasets.shapes.Scene2d;
 import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.ShapesExample;
 import io.tokensieve.datasets.shapes.ShapesVocabulary;
@@ -118,6 +119,18 @@ public final class Trainer {
         return ModelWeights.load(dir, theirs, base).extendedTo(config, initSeed, CheckpointKeys.segHead("refine.fc2"));
     }
 
+    /** Classes of each kind of the patch-label head: colour, shape, glyph, and with patch positions column and row. */
+    static int[] auxClasses(TrainSettings s) {
+        int[] kinds = {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS};
+        return s.patchPosition() ? new int[] {kinds[0], kinds[1], kinds[2], s.grid(), s.grid()} : kinds;
+    }
+
+    /** The patch-label head's labels of a 2D scene ({@link #auxClasses} kinds). */
+    static int[][] patchLabels(Scene2d scene, TrainSettings s) {
+        int[][] l = PatchLabels.of(scene, s.grid());
+        return s.patchPosition() ? PatchLabels.withPosition(l, s.grid()) : l;
+    }
+
     /** Token id of every patch-label word ({@link PatchLabels#words()}), -1 for background. */
     static int[][] labelTokens(WordLevelTokenizer wl) {
         String[][] words = PatchLabels.words();
@@ -181,7 +194,7 @@ public final class Trainer {
         weights.setTrainable(true);
         LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
         AuxPatchHead aux = settings.auxWeight() > 0 ? new AuxPatchHead(base, settings.visionWidth(),
-                new int[] {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS}, settings.initSeed() + 1) : null;
+                auxClasses(settings), settings.initSeed() + 1) : null;
         if (aux != null && resume && Files.isRegularFile(ckpt.resolve(AUX))) {
             SafetensorsReader ar = SafetensorsReader.openFile(ckpt.resolve(AUX));
             for (var e : aux.parameters().entrySet()) {
@@ -373,7 +386,7 @@ public final class Trainer {
                         (step * batch + i) * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
                 System.arraycopy(processor.preprocess(ShapesTrainData.quantised(v.image())).chw(), 0, pixels,
                         i * 3 * size * size, 3 * size * size);
-                int[][] l = PatchLabels.of(v.scene(), grid);
+                int[][] l = patchLabels(v.scene(), settings);
                 for (int k = 0; k < aux.kinds(); k++) {
                     System.arraycopy(l[k], 0, labels[k], i * per, per);
                 }

@@ -53,6 +53,8 @@ class ModelCardTest {
                 reproduce(dir, preset.withPointSeg(!preset.pointSeg()).withPoint3d(!preset.point3d())));
         assertEquals("`./sieve train --preset sieve-tiny --point-split=" + !preset.pointSplit() + " --out DIR`",
                 reproduce(dir, preset.withPointSplit(!preset.pointSplit())));
+        assertEquals("`./sieve train --preset sieve-tiny --patch-position=" + !preset.patchPosition() + " --out DIR`",
+                reproduce(dir, preset.withPatchPosition(!preset.patchPosition())));
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));

@@ -73,6 +73,35 @@ class VisionStageTest {
     }
 
     @Test
+    void withPatchPositionsTheHeadAlsoLearnsColumnsAndRows() {
+        TrainSettings s = TrainSettings.smoke(1).withVisionSteps(2).withPatchPosition(true);
+        int[] classes = Trainer.auxClasses(s);
+        assertEquals(5, classes.length);
+        assertEquals(s.grid(), classes[3]);
+        assertEquals(s.grid(), classes[4]);
+        assertEquals(3, Trainer.auxClasses(s.withPatchPosition(false)).length);
+        int[][] l = Trainer.patchLabels(io.tokensieve.datasets.shapes.ShapesBench.vqa(1000, 0).scene(), s);
+        assertEquals(5, l.length);
+        int p = 2 * s.grid() + 5; // row 2, column 5
+        assertEquals(5, l[3][p]);
+        assertEquals(2, l[4][p]);
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        LlavaConfig c = s.modelConfig(wl.size(), wl.id(WordLevelTokenizer.IMAGE), wl.id(WordLevelTokenizer.SEG),
+                wl.id(WordLevelTokenizer.BOS), wl.id(WordLevelTokenizer.EOS), wl.id(WordLevelTokenizer.PAD));
+        try (NDManager base = NDManager.newBaseManager()) {
+            ModelWeights w = ModelWeights.random(c, 1, 0.02f, base);
+            w.setTrainable(true);
+            AuxPatchHead aux = new AuxPatchHead(base, s.visionWidth(), classes, 2);
+            Map<String, float[]> headBefore = snapshot(aux.parameters());
+            Trainer.visionStage(s, new LlavaForConditionalGeneration(c, w), w, aux,
+                    new ClipImageProcessor(PreprocessorConfig.clip(s.imageSize())), base, quiet());
+            for (String k : List.of("aux.3.weight", "aux.4.weight")) {
+                assertFalse(Arrays.equals(headBefore.get(k), aux.parameters().get(k).toFloatArray()), k + " did not move");
+            }
+        }
+    }
+
+    @Test
     void aRunRecordsItsVisionStage() throws Exception {
         Path out = tmp.resolve("m");
         new Trainer(TrainSettings.smoke(1).withVisionSteps(1), out, quiet()).run(false);

@@ -61,6 +61,22 @@ public final class PatchLabels {
     }
 
     /**
+     * {@code labels} followed by each cell's column and row ({@code 0..grid-1}, raster order): labels of where a patch
+     * is, for a head that should keep position in the features.
+     */
+    public static int[][] withPosition(int[][] labels, int grid) {
+        int n = grid * grid;
+        int[][] out = java.util.Arrays.copyOf(labels, labels.length + 2);
+        out[labels.length] = new int[n];
+        out[labels.length + 1] = new int[n];
+        for (int p = 0; p < n; p++) {
+            out[labels.length][p] = p % grid;
+            out[labels.length + 1][p] = p / grid;
+        }
+        return out;
+    }
+
+    /**
      * The object id owning each cell of a {@code grid x grid} patch grid, raster order: the object covering most
      * of the cell, if it covers at least 15% of it; -1 for background.
      */

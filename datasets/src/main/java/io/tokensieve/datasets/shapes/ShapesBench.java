@@ -28,6 +28,8 @@ public final class ShapesBench {
     public static final int GRID = IMAGE_SIZE / PATCH;
     /** VQAv2 images carry three questions each: example i asks about image i / 3. */
     public static final int VQA_QUESTIONS_PER_IMAGE = 3;
+    /** Smallest centre offset (px) along the asked axis of a relative-position question ("left/right", "above/below"). */
+    public static final int POSITION_MARGIN = 20;
     /** POPE images carry six probes each (yes, no, yes, no, yes, no). */
     public static final int POPE_QUESTIONS_PER_IMAGE = PopeQuestions.PER_IMAGE;
     /** ScanQA scenes carry four questions each. */

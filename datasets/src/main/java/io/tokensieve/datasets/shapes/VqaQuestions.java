@@ -17,8 +17,6 @@ final class VqaQuestions {
     static final String READING = "reading";
     /** Families in rotation order: example i asks family i mod 7 first. */
     static final List<String> FAMILIES = List.of(EXIST, COUNT, COLOUR, SHAPE, SIZE, POSITION, READING);
-    /** Smallest centre offset (px) along the asked axis for "left/right" and "above/below". */
-    static final int POSITION_MARGIN = 20;
 
     /** A question with its answer and VQAv2 answer_type ({@code yes/no}, {@code number}, {@code other}). */
     record Question(String family, String text, String answer, String answerType) {}
@@ -156,11 +154,11 @@ final class VqaQuestions {
                 if (a == b) {
                     continue;
                 }
-                if (Math.abs(a.cx() - b.cx()) >= POSITION_MARGIN) {
+                if (Math.abs(a.cx() - b.cx()) >= ShapesBench.POSITION_MARGIN) {
                     pairs.add(new SceneObject[] {a, b});
                     horizontal.add(true);
                 }
-                if (Math.abs(a.cy() - b.cy()) >= POSITION_MARGIN) {
+                if (Math.abs(a.cy() - b.cy()) >= ShapesBench.POSITION_MARGIN) {
                     pairs.add(new SceneObject[] {a, b});
                     horizontal.add(false);
                 }

@@ -1,0 +1,118 @@
+package io.tokensieve.train;
+
+/**
+ * A ridge-regression read-out {@code y ~ w . x + b}, fit in plain Java (normal equations, Cholesky) for probes that
+ * ask whether a quantity is linearly decodable from a vector: what an attention head, whose values are a linear map
+ * of the tokens, could at best carry. Small dimensions only (the solve is cubic in the width).
+ */
+final class LinearReadout {
+    private final double[] w; // [d + 1], the bias last
+
+    private LinearReadout(double[] w) {
+        this.w = w;
+    }
+
+    /**
+     * Fits rows {@code x[n * d]} to targets {@code y[n]} with ridge {@code lambda} times the mean diagonal of the
+     * centred Gram matrix (the bias is not penalised).
+     */
+    static LinearReadout fit(float[] x, double[] y, int d, double lambda) {
+        int n = y.length;
+        if (n == 0 || x.length != n * d) {
+            throw new IllegalArgumentException("a read-out needs n rows of width " + d + ", got " + x.length
+                    + " values for " + n + " targets");
+        }
+        double[] mean = new double[d];
+        double my = 0;
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < d; k++) {
+                mean[k] += x[i * d + k];
+            }
+            my += y[i];
+        }
+        for (int k = 0; k < d; k++) {
+            mean[k] /= n;
+        }
+        my /= n;
+        double[] a = new double[d * d]; // centred X^T X
+        double[] r = new double[d]; // centred X^T y
+        double[] row = new double[d];
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < d; k++) {
+                row[k] = x[i * d + k] - mean[k];
+            }
+            double yi = y[i] - my;
+            for (int k = 0; k < d; k++) {
+                r[k] += row[k] * yi;
+                double rk = row[k];
+                for (int j = 0; j <= k; j++) {
+                    a[k * d + j] += rk * row[j];
+                }
+            }
+        }
+        double diag = 0;
+        for (int k = 0; k < d; k++) {
+            diag += a[k * d + k];
+        }
+        double ridge = lambda * Math.max(diag / d, 1e-12);
+        for (int k = 0; k < d; k++) {
+            a[k * d + k] += ridge;
+        }
+        double[] coef = solveSymmetric(a, r, d);
+        double[] w = new double[d + 1];
+        double b = my;
+        for (int k = 0; k < d; k++) {
+            w[k] = coef[k];
+            b -= coef[k] * mean[k];
+        }
+        w[d] = b;
+        return new LinearReadout(w);
+    }
+
+    /** The read-out of row {@code i} of {@code x[* d]}. */
+    double apply(float[] x, int i) {
+        int d = w.length - 1;
+        double s = w[d];
+        for (int k = 0; k < d; k++) {
+            s += w[k] * x[i * d + k];
+        }
+        return s;
+    }
+
+    /** Solves {@code A z = r} for a symmetric positive definite A given by its lower triangle (Cholesky). */
+    private static double[] solveSymmetric(double[] a, double[] r, int d) {
+        double[] l = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j <= i; j++) {
+                double s = a[i * d + j];
+                for (int k = 0; k < j; k++) {
+                    s -= l[i * d + k] * l[j * d + k];
+                }
+                if (i == j) {
+                    if (s <= 0) {
+                        throw new IllegalStateException("read-out: the ridge system is not positive definite");
+                    }
+                    l[i * d + i] = Math.sqrt(s);
+                } else {
+                    l[i * d + j] = s / l[j * d + j];
+                }
+            }
+        }
+        double[] z = new double[d];
+        for (int i = 0; i < d; i++) { // L z = r
+            double s = r[i];
+            for (int k = 0; k < i; k++) {
+                s -= l[i * d + k] * z[k];
+            }
+            z[i] = s / l[i * d + i];
+        }
+        for (int i = d - 1; i >= 0; i--) { // L^T x = z
+            double s = z[i];
+            for (int k = i + 1; k < d; k++) {
+                s -= l[k * d + i] * z[k];
+            }
+            z[i] = s / l[i * d + i];
+        }
+        return z;
+    }
+}

@@ -1,0 +1,146 @@
+package io.tokensieve.train;
+
+import ai.djl.ndarray.NDManager;
+import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.datasets.shapes.PatchLabels;
+import io.tokensieve.datasets.shapes.Scene2d;
+import io.tokensieve.datasets.shapes.SceneObject;
+import io.tokensieve.datasets.shapes.ShapesBench;
+import io.tokensieve.datasets.shapes.VqaExample;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Whether the projected visual tokens keep where their patch is, in a form an attention head can carry: a linear
+ * read-out (ridge regression) of each patch's column and row from its token, fit on every patch of the first half
+ * of the held-out images and measured on the object patches of the second half. A relative-position question
+ * ("Is the red circle to the left or to the right of the blue square?") needs both objects' positions after
+ * attention, and attention returns a linear map of the tokens (rotary positions shape the scores, not the values).
+ * The last rows ask it of pairs of objects: does the mean read-out over each object's patches order the two
+ * objects as their centres are ordered, for every pair whose centres are at least a relative-position question's
+ * margin apart along the axis.
+ */
+public final class PositionProbe {
+    /** Ridge strength, relative to the mean diagonal of the tokens' centred Gram matrix. */
+    static final double RIDGE = 1e-3;
+
+    /**
+     * One measure.
+     *
+     * @param count patches (or object pairs) measured
+     * @param exact share whose read-out rounds to the true cell (or orders the pair right)
+     * @param withinOne share read within one cell (NaN for pairs)
+     */
+    public record Row(String measure, int count, double exact, double withinOne) {}
+
+    private PositionProbe() {}
+
+    /** Reads {@code images} held-out images of {@link TokenProbe#SEED} (at least two: half fit, half measured). */
+    public static List<Row> run(VlmModel vm, int images) {
+        if (images < 2) {
+            throw new IllegalArgumentException("the position probe needs at least two images, got " + images);
+        }
+        int per = vm.config().vision().numPatches();
+        int grid = (int) Math.round(Math.sqrt(per));
+        float[][] tokens = new float[images][]; // [N * D] per image
+        List<Scene2d> scenes = new ArrayList<>();
+        for (int i = 0; i < images; i++) {
+            VqaExample v = ShapesBench.vqa(TokenProbe.SEED, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
+            scenes.add(v.scene());
+            try (NDManager m = NDManager.newBaseManager(vm.device())) {
+                tokens[i] = TokenProbe.encode(vm, m, v.image()).projected();
+            }
+        }
+        return measure(tokens, scenes, grid, (int) vm.config().text().hiddenSize());
+    }
+
+    /**
+     * The measures for given tokens: {@code tokens[i]} is image i's {@code [grid^2 * d]} tokens, raster order; the
+     * read-outs are fit on the first half of the images (rounded up) and measured on the rest.
+     */
+    static List<Row> measure(float[][] tokens, List<Scene2d> scenes, int grid, int d) {
+        int images = tokens.length;
+        int per = grid * grid;
+        int fit = (images + 1) / 2;
+        float[] x = new float[fit * per * d];
+        double[] col = new double[fit * per];
+        double[] row = new double[fit * per];
+        for (int i = 0; i < fit; i++) {
+            System.arraycopy(tokens[i], 0, x, i * per * d, per * d);
+            for (int p = 0; p < per; p++) {
+                col[i * per + p] = p % grid;
+                row[i * per + p] = p / grid;
+            }
+        }
+        LinearReadout readCol = LinearReadout.fit(x, col, d, RIDGE);
+        LinearReadout readRow = LinearReadout.fit(x, row, d, RIDGE);
+        int patches = 0;
+        int[] exact = new int[2];
+        int[] near = new int[2];
+        int[] pairs = new int[2];
+        int[] ordered = new int[2];
+        for (int i = fit; i < images; i++) {
+            List<SceneObject> objects = scenes.get(i).objects();
+            int[] owner = PatchLabels.objects(scenes.get(i), grid);
+            double[][] sum = new double[objects.size()][2]; // per object: summed column, row read-outs
+            int[] owned = new int[objects.size()];
+            for (int p = 0; p < per; p++) {
+                if (owner[p] < 0) {
+                    continue;
+                }
+                double[] got = {readCol.apply(tokens[i], p), readRow.apply(tokens[i], p)};
+                int[] truth = {p % grid, p / grid};
+                patches++;
+                for (int axis = 0; axis < 2; axis++) {
+                    double err = Math.abs(got[axis] - truth[axis]);
+                    exact[axis] += err < 0.5 ? 1 : 0;
+                    near[axis] += err < 1.5 ? 1 : 0;
+                    sum[owner[p]][axis] += got[axis];
+                }
+                owned[owner[p]]++;
+            }
+            for (int a = 0; a < objects.size(); a++) {
+                for (int b = a + 1; b < objects.size(); b++) {
+                    if (owned[a] == 0 || owned[b] == 0) {
+                        continue;
+                    }
+                    int[] offset = {objects.get(a).cx() - objects.get(b).cx(), objects.get(a).cy() - objects.get(b).cy()};
+                    for (int axis = 0; axis < 2; axis++) {
+                        if (Math.abs(offset[axis]) < ShapesBench.POSITION_MARGIN) {
+                            continue;
+                        }
+                        double read = sum[a][axis] / owned[a] - sum[b][axis] / owned[b];
+                        pairs[axis]++;
+                        ordered[axis] += Math.signum(read) == Math.signum(offset[axis]) ? 1 : 0;
+                    }
+                }
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        rows.add(new Row("column, per object patch", patches, share(exact[0], patches), share(near[0], patches)));
+        rows.add(new Row("row, per object patch", patches, share(exact[1], patches), share(near[1], patches)));
+        rows.add(new Row("left/right of two objects", pairs[0], share(ordered[0], pairs[0]), Double.NaN));
+        rows.add(new Row("above/below of two objects", pairs[1], share(ordered[1], pairs[1]), Double.NaN));
+        return rows;
+    }
+
+    /** The rows as a Markdown table. */
+    public static String table(List<Row> rows, int images) {
+        int fit = (images + 1) / 2;
+        StringBuilder b = new StringBuilder(String.format(
+                "Position read-out: a linear map from projected visual tokens to their patch's column and row, fit on "
+                        + "the %d first held-out images, measured on the other %d%n%n", fit, images - fit));
+        b.append("| measure | measured | read right | within one cell |\n");
+        b.append("|---|---|---|---|\n");
+        for (Row r : rows) {
+            b.append(String.format("| %s | %d | %.1f%% | %s |%n", r.measure(), r.count(), r.exact(),
+                    Double.isNaN(r.withinOne()) ? "-" : String.format("%.1f%%", r.withinOne())));
+        }
+        return b.toString();
+    }
+
+    private static double share(int right, int total) {
+        return total == 0 ? Double.NaN : 100.0 * right / total;
+    }
+}
