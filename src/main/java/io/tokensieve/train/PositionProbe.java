@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * Whether the projected visual tokens keep where their patch is, in a form an attention head can carry: a linear
  * read-out (ridge regression) of each patch's column and row from its token, fit on every patch of the first half
- * of the held-out images and measured on the object patches of the second half. A relative-position question
+ * of the held-out images and measured on the second half, on object and on background patches apart. A relative-position question
  * ("Is the red circle to the left or to the right of the blue square?") needs both objects' positions after
  * attention, and attention returns a linear map of the tokens (rotary positions shape the scores, not the values).
  * The last rows ask it of pairs of objects: does the mean read-out over each object's patches order the two
@@ -75,9 +75,9 @@ public final class PositionProbe {
         }
         LinearReadout readCol = LinearReadout.fit(x, col, d, RIDGE);
         LinearReadout readRow = LinearReadout.fit(x, row, d, RIDGE);
-        int patches = 0;
-        int[] exact = new int[2];
-        int[] near = new int[2];
+        int[] patches = new int[2]; // [object, background]
+        int[][] exact = new int[2][2]; // [object or background][column or row]
+        int[][] near = new int[2][2];
         int[] pairs = new int[2];
         int[] ordered = new int[2];
         for (int i = fit; i < images; i++) {
@@ -86,19 +86,21 @@ public final class PositionProbe {
             double[][] sum = new double[objects.size()][2]; // per object: summed column, row read-outs
             int[] owned = new int[objects.size()];
             for (int p = 0; p < per; p++) {
-                if (owner[p] < 0) {
-                    continue;
-                }
                 double[] got = {readCol.apply(tokens[i], p), readRow.apply(tokens[i], p)};
                 int[] truth = {p % grid, p / grid};
-                patches++;
+                int where = owner[p] < 0 ? 1 : 0; // object or background patch
+                patches[where]++;
                 for (int axis = 0; axis < 2; axis++) {
                     double err = Math.abs(got[axis] - truth[axis]);
-                    exact[axis] += err < 0.5 ? 1 : 0;
-                    near[axis] += err < 1.5 ? 1 : 0;
-                    sum[owner[p]][axis] += got[axis];
+                    exact[where][axis] += err < 0.5 ? 1 : 0;
+                    near[where][axis] += err < 1.5 ? 1 : 0;
+                    if (owner[p] >= 0) {
+                        sum[owner[p]][axis] += got[axis];
+                    }
                 }
-                owned[owner[p]]++;
+                if (owner[p] >= 0) {
+                    owned[owner[p]]++;
+                }
             }
             for (int a = 0; a < objects.size(); a++) {
                 for (int b = a + 1; b < objects.size(); b++) {
@@ -118,8 +120,13 @@ public final class PositionProbe {
             }
         }
         List<Row> rows = new ArrayList<>();
-        rows.add(new Row("column, per object patch", patches, share(exact[0], patches), share(near[0], patches)));
-        rows.add(new Row("row, per object patch", patches, share(exact[1], patches), share(near[1], patches)));
+        String[] where = {"object", "background"};
+        for (int w = 0; w < 2; w++) {
+            rows.add(new Row("column, per " + where[w] + " patch", patches[w], share(exact[w][0], patches[w]),
+                    share(near[w][0], patches[w])));
+            rows.add(new Row("row, per " + where[w] + " patch", patches[w], share(exact[w][1], patches[w]),
+                    share(near[w][1], patches[w])));
+        }
         rows.add(new Row("left/right of two objects", pairs[0], share(ordered[0], pairs[0]), Double.NaN));
         rows.add(new Row("above/below of two objects", pairs[1], share(ordered[1], pairs[1]), Double.NaN));
         return rows;

@@ -128,7 +128,7 @@ public final class Trainer {
     /** The patch-label head's labels of a 2D scene ({@link #auxClasses} kinds). */
     static int[][] patchLabels(Scene2d scene, TrainSettings s) {
         int[][] l = PatchLabels.of(scene, s.grid());
-        return s.patchPosition() ? PatchLabels.withPosition(l, s.grid()) : l;
+        return s.patchPosition() ? PatchLabels.withPosition(l, PatchLabels.objects(scene, s.grid()), s.grid()) : l;
     }
 
     /** Token id of every patch-label word ({@link PatchLabels#words()}), -1 for background. */

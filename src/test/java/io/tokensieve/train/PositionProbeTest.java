@@ -72,7 +72,7 @@ class PositionProbeTest {
         }
         List<PositionProbe.Row> read = PositionProbe.measure(placed, scenes, GRID, D);
         List<PositionProbe.Row> blind = PositionProbe.measure(noise, scenes, GRID, D);
-        assertEquals(4, read.size());
+        assertEquals(6, read.size());
         int objectPatches = 0;
         for (int i = scenes.size() / 2; i < scenes.size(); i++) {
             for (int o : PatchLabels.objects(scenes.get(i), GRID)) {
@@ -80,17 +80,21 @@ class PositionProbeTest {
             }
         }
         assertEquals(objectPatches, read.get(0).count(), "every object patch of the measured half");
+        assertEquals(scenes.size() / 2 * GRID * GRID - objectPatches, read.get(2).count(), "and every background patch");
         for (int axis = 0; axis < 2; axis++) {
-            assertTrue(read.get(axis).exact() > 95, read.get(axis).toString());
-            assertTrue(blind.get(axis).exact() < 40, blind.get(axis).toString());
-            PositionProbe.Row pairs = read.get(2 + axis);
+            for (int where = 0; where < 2; where++) {
+                PositionProbe.Row r = read.get(2 * where + axis);
+                assertTrue(r.exact() > 95 && r.withinOne() >= r.exact(), r.toString());
+                assertTrue(blind.get(2 * where + axis).exact() < 40, blind.get(2 * where + axis).toString());
+            }
+            PositionProbe.Row pairs = read.get(4 + axis);
             assertTrue(pairs.count() > 20, pairs.toString());
             assertTrue(pairs.exact() > 95, pairs.toString());
-            assertTrue(blind.get(2 + axis).exact() < 75, blind.get(2 + axis).toString());
+            assertTrue(blind.get(4 + axis).exact() < 75, blind.get(4 + axis).toString());
             assertTrue(Double.isNaN(pairs.withinOne()));
         }
         String table = PositionProbe.table(read, scenes.size());
         assertTrue(table.contains("fit on the 12 first held-out images, measured on the other 12"), table);
-        assertTrue(table.contains("| left/right of two objects | " + read.get(2).count() + " | "), table);
+        assertTrue(table.contains("| left/right of two objects | " + read.get(4).count() + " | "), table);
     }
 }

@@ -82,9 +82,15 @@ class VisionStageTest {
         assertEquals(3, Trainer.auxClasses(s.withPatchPosition(false)).length);
         int[][] l = Trainer.patchLabels(io.tokensieve.datasets.shapes.ShapesBench.vqa(1000, 0).scene(), s);
         assertEquals(5, l.length);
-        int p = 2 * s.grid() + 5; // row 2, column 5
-        assertEquals(5, l[3][p]);
-        assertEquals(2, l[4][p]);
+        int[] owner = PatchLabels.objects(io.tokensieve.datasets.shapes.ShapesBench.vqa(1000, 0).scene(), s.grid());
+        int objectCells = 0;
+        for (int p = 0; p < owner.length; p++) {
+            // an object's cell is labelled with its column and row; a background cell is left out (-1)
+            assertEquals(owner[p] < 0 ? -1 : p % s.grid(), l[3][p], "column of cell " + p);
+            assertEquals(owner[p] < 0 ? -1 : p / s.grid(), l[4][p], "row of cell " + p);
+            objectCells += owner[p] < 0 ? 0 : 1;
+        }
+        assertTrue(objectCells > 0 && objectCells < owner.length, "objects own some cells, not all");
         WordLevelTokenizer wl = Trainer.tokenizer();
         LlavaConfig c = s.modelConfig(wl.size(), wl.id(WordLevelTokenizer.IMAGE), wl.id(WordLevelTokenizer.SEG),
                 wl.id(WordLevelTokenizer.BOS), wl.id(WordLevelTokenizer.EOS), wl.id(WordLevelTokenizer.PAD));

@@ -61,17 +61,23 @@ public final class PatchLabels {
     }
 
     /**
-     * {@code labels} followed by each cell's column and row ({@code 0..grid-1}, raster order): labels of where a patch
-     * is, for a head that should keep position in the features.
+     * {@code labels} followed by the column and the row ({@code 0..grid-1}) of each cell an object owns (raster order;
+     * -1, no label, for background cells, whose position a tower learns readily and which would outnumber the
+     * objects' cells in a mean): labels of where an object's patch is, for a head that should keep it in the features.
+     *
+     * @param owner each cell's owning object, -1 for background ({@link #objects})
      */
-    public static int[][] withPosition(int[][] labels, int grid) {
+    public static int[][] withPosition(int[][] labels, int[] owner, int grid) {
         int n = grid * grid;
+        if (owner.length != n) {
+            throw new IllegalArgumentException("owner has " + owner.length + " cells, a " + grid + "x" + grid + " grid " + n);
+        }
         int[][] out = java.util.Arrays.copyOf(labels, labels.length + 2);
         out[labels.length] = new int[n];
         out[labels.length + 1] = new int[n];
         for (int p = 0; p < n; p++) {
-            out[labels.length][p] = p % grid;
-            out[labels.length + 1][p] = p / grid;
+            out[labels.length][p] = owner[p] < 0 ? -1 : p % grid;
+            out[labels.length + 1][p] = owner[p] < 0 ? -1 : p / grid;
         }
         return out;
     }

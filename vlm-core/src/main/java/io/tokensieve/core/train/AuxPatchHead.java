@@ -44,31 +44,32 @@ public final class AuxPatchHead {
     }
 
     /**
-     * Mean cross-entropy over labelled patches: features [I, N, Dv], labels[k] [I*N] (class ids), mask [I*N]
-     * (1 where the image has labels). Returns a scalar in features' manager.
+     * Sum over label kinds of the mean cross-entropy over labelled patches: features [I, N, Dv], labels[k] [I*N]
+     * (class ids; -1 leaves the patch out of kind k alone), mask [I*N] (1 where the image has labels). A kind with
+     * no labelled patch adds nothing. Returns a scalar in features' manager.
      */
     public NDArray loss(NDArray features, int[][] labels, float[] mask) {
         NDManager mgr = features.getManager();
         long n = features.getShape().get(0) * features.getShape().get(1);
         NDArray flat = features.reshape(n, features.getShape().get(2)); // [I*N, Dv]
-        NDArray m = mgr.create(mask);
-        float count = 0;
-        for (float x : mask) {
-            count += x;
-        }
         NDArray total = mgr.zeros(new Shape());
-        if (count == 0) {
-            return total;
-        }
         for (int k = 0; k < classes.length; k++) {
+            long[] lab = new long[labels[k].length];
+            float[] m = new float[lab.length];
+            float count = 0;
+            for (int i = 0; i < lab.length; i++) {
+                boolean in = labels[k][i] >= 0 && mask[i] > 0;
+                lab[i] = in ? labels[k][i] : 0;
+                m[i] = in ? mask[i] : 0;
+                count += m[i];
+            }
+            if (count == 0) {
+                continue;
+            }
             NDArray logits = ai.djl.nn.core.Linear.linear(flat, params.get("aux." + k + ".weight"),
                     params.get("aux." + k + ".bias")).head(); // [I*N, C]
-            long[] lab = new long[labels[k].length];
-            for (int i = 0; i < lab.length; i++) {
-                lab[i] = labels[k][i];
-            }
             NDArray nll = logits.logSoftmax(-1).gather(mgr.create(lab).reshape(-1, 1), 1).reshape(n).neg(); // [I*N]
-            total = total.add(nll.mul(m).sum().div(mgr.create(count)));
+            total = total.add(nll.mul(mgr.create(m)).sum().div(mgr.create(count)));
         }
         return total;
     }
