@@ -17,33 +17,47 @@ final class LinearReadout {
      * centred Gram matrix (the bias is not penalised).
      */
     static LinearReadout fit(float[] x, double[] y, int d, double lambda) {
-        int n = y.length;
+        return fit(x, new double[][] {y}, d, lambda)[0];
+    }
+
+    /** One read-out per target row {@code y[t][n]}, sharing one factorisation of the rows' Gram matrix. */
+    static LinearReadout[] fit(float[] x, double[][] y, int d, double lambda) {
+        int n = y[0].length;
         if (n == 0 || x.length != n * d) {
             throw new IllegalArgumentException("a read-out needs n rows of width " + d + ", got " + x.length
                     + " values for " + n + " targets");
         }
+        int targets = y.length;
         double[] mean = new double[d];
-        double my = 0;
+        double[] my = new double[targets];
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < d; k++) {
                 mean[k] += x[i * d + k];
             }
-            my += y[i];
+            for (int t = 0; t < targets; t++) {
+                my[t] += y[t][i];
+            }
         }
         for (int k = 0; k < d; k++) {
             mean[k] /= n;
         }
-        my /= n;
-        double[] a = new double[d * d]; // centred X^T X
-        double[] r = new double[d]; // centred X^T y
+        for (int t = 0; t < targets; t++) {
+            my[t] /= n;
+        }
+        double[] a = new double[d * d]; // centred X^T X, lower triangle
+        double[][] r = new double[targets][d]; // centred X^T y
         double[] row = new double[d];
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < d; k++) {
                 row[k] = x[i * d + k] - mean[k];
             }
-            double yi = y[i] - my;
+            for (int t = 0; t < targets; t++) {
+                double yi = y[t][i] - my[t];
+                for (int k = 0; k < d; k++) {
+                    r[t][k] += row[k] * yi;
+                }
+            }
             for (int k = 0; k < d; k++) {
-                r[k] += row[k] * yi;
                 double rk = row[k];
                 for (int j = 0; j <= k; j++) {
                     a[k * d + j] += rk * row[j];
@@ -58,15 +72,20 @@ final class LinearReadout {
         for (int k = 0; k < d; k++) {
             a[k * d + k] += ridge;
         }
-        double[] coef = solveSymmetric(a, r, d);
-        double[] w = new double[d + 1];
-        double b = my;
-        for (int k = 0; k < d; k++) {
-            w[k] = coef[k];
-            b -= coef[k] * mean[k];
+        double[] l = cholesky(a, d);
+        LinearReadout[] out = new LinearReadout[targets];
+        for (int t = 0; t < targets; t++) {
+            double[] coef = solve(l, r[t], d);
+            double[] w = new double[d + 1];
+            double b = my[t];
+            for (int k = 0; k < d; k++) {
+                w[k] = coef[k];
+                b -= coef[k] * mean[k];
+            }
+            w[d] = b;
+            out[t] = new LinearReadout(w);
         }
-        w[d] = b;
-        return new LinearReadout(w);
+        return out;
     }
 
     /** The read-out of row {@code i} of {@code x[* d]}. */
@@ -79,8 +98,8 @@ final class LinearReadout {
         return s;
     }
 
-    /** Solves {@code A z = r} for a symmetric positive definite A given by its lower triangle (Cholesky). */
-    private static double[] solveSymmetric(double[] a, double[] r, int d) {
+    /** The lower Cholesky factor of a symmetric positive definite A given by its lower triangle. */
+    private static double[] cholesky(double[] a, int d) {
         double[] l = new double[d * d];
         for (int i = 0; i < d; i++) {
             for (int j = 0; j <= i; j++) {
@@ -98,6 +117,11 @@ final class LinearReadout {
                 }
             }
         }
+        return l;
+    }
+
+    /** Solves {@code L L^T z = r}. */
+    private static double[] solve(double[] l, double[] r, int d) {
         double[] z = new double[d];
         for (int i = 0; i < d; i++) { // L z = r
             double s = r[i];

@@ -15,12 +15,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The position read-out against tokens whose content is known: tokens that carry their patch's column and row
- * (mixed into every dimension, with noise) are read, tokens of noise alone are not, and the ridge solver recovers
- * a known linear map.
+ * (a random direction per column and per row, with noise) are read, tokens of noise alone are not, and the ridge
+ * solver recovers a known linear map, one target or several at once.
  */
 class PositionProbeTest {
     private static final int GRID = 8;
-    private static final int D = 16;
+    private static final int D = 32;
 
     @Test
     void theReadOutRecoversAKnownLinearMap() {
@@ -43,6 +43,13 @@ class PositionProbeTest {
         LinearReadout shrunk = LinearReadout.fit(x, y, d, 10);
         assertTrue(Math.abs(shrunk.apply(probe, 0) - shrunk.apply(probe, 1)) < 1.0, "ridge did not shrink");
         assertThrows(IllegalArgumentException.class, () -> LinearReadout.fit(new float[5], new double[2], 3, 1e-3));
+        double[] z = new double[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = x[i * d + 2] - 1;
+        }
+        LinearReadout[] both = LinearReadout.fit(x, new double[][] {y, z}, d, 1e-9);
+        assertEquals(r.apply(probe, 0), both[0].apply(probe, 0), 1e-9, "one factorisation, the same solution");
+        assertEquals(7 - 1, both[1].apply(probe, 0), 1e-4);
     }
 
     @Test
@@ -52,10 +59,13 @@ class PositionProbeTest {
             scenes.add(ShapesBench.vqa(TokenProbe.SEED, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE).scene());
         }
         Random rng = new Random(9);
-        float[][] mix = new float[2][D];
-        for (int k = 0; k < D; k++) {
-            mix[0][k] = (float) rng.nextGaussian();
-            mix[1][k] = (float) rng.nextGaussian();
+        float[][][] code = new float[2][GRID][D]; // a random direction per column and per row
+        for (float[][] axis : code) {
+            for (float[] c : axis) {
+                for (int k = 0; k < D; k++) {
+                    c[k] = (float) rng.nextGaussian();
+                }
+            }
         }
         float[][] placed = new float[scenes.size()][];
         float[][] noise = new float[scenes.size()][];
@@ -65,7 +75,7 @@ class PositionProbeTest {
             for (int p = 0; p < GRID * GRID; p++) {
                 for (int k = 0; k < D; k++) {
                     float n = (float) rng.nextGaussian() * 0.1f;
-                    placed[i][p * D + k] = mix[0][k] * (p % GRID) + mix[1][k] * (p / GRID) + n;
+                    placed[i][p * D + k] = code[0][p % GRID][k] + code[1][p / GRID][k] + n;
                     noise[i][p * D + k] = (float) rng.nextGaussian();
                 }
             }
@@ -93,8 +103,9 @@ class PositionProbeTest {
             assertTrue(blind.get(4 + axis).exact() < 75, blind.get(4 + axis).toString());
             assertTrue(Double.isNaN(pairs.withinOne()));
         }
-        String table = PositionProbe.table(read, scenes.size());
+        String table = PositionProbe.table(new PositionProbe.Report(read, blind), scenes.size());
         assertTrue(table.contains("fit on the 12 first held-out images, measured on the other 12"), table);
-        assertTrue(table.contains("| left/right of two objects | " + read.get(4).count() + " | "), table);
+        assertTrue(table.contains(String.format("| left/right of two objects | %d | %.1f%% | - | %.1f%% | - |",
+                read.get(4).count(), read.get(4).exact(), blind.get(4).exact())), table);
     }
 }

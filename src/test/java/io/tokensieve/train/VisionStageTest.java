@@ -80,6 +80,11 @@ class VisionStageTest {
         assertEquals(s.grid(), classes[3]);
         assertEquals(s.grid(), classes[4]);
         assertEquals(3, Trainer.auxClasses(s.withPatchPosition(false)).length);
+        // the position embeddings, small in a tower trained without position, train at a higher rate; nothing else
+        String pos = CheckpointKeys.positionEmbedding();
+        assertEquals(Trainer.POSITION_LR_SCALE, Trainer.optimiser(s, false).learningRateScale(pos));
+        assertEquals(1f, Trainer.optimiser(s.withPatchPosition(false), false).learningRateScale(pos));
+        assertEquals(1f, Trainer.optimiser(s, false).learningRateScale(CheckpointKeys.VISION + "embeddings.patch_embedding.weight"));
         int[][] l = Trainer.patchLabels(io.tokensieve.datasets.shapes.ShapesBench.vqa(1000, 0).scene(), s);
         assertEquals(5, l.length);
         int[] owner = PatchLabels.objects(io.tokensieve.datasets.shapes.ShapesBench.vqa(1000, 0).scene(), s.grid());

@@ -39,6 +39,11 @@ public final class AdamW {
         return this;
     }
 
+    /** The learning-rate factor of a parameter (1 unless {@link #scaleLearningRate} named a prefix of its key). */
+    public float learningRateScale(String key) {
+        return lrScale(key);
+    }
+
     private float lrScale(String key) {
         for (var e : lrScales.entrySet()) {
             if (key.startsWith(e.getKey())) {
