@@ -20,7 +20,7 @@ import java.util.List;
  * returns a linear map of the tokens (rotary positions shape the scores, not the values). The last rows ask it of
  * pairs of objects: does the mean classified column (row) over each object's patches order the two objects as their
  * centres are ordered, for every pair whose centres are at least a relative-position question's margin apart along
- * the axis.
+ * the axis (a tie counts as wrong: a decoder could not tell the two apart).
  */
 public final class PositionProbe {
     /** Ridge strength, relative to the mean diagonal of the tokens' centred Gram matrix. */
