@@ -70,8 +70,9 @@ final class TrainCommand implements Callable<Integer> {
     Boolean pointSplit;
 
     @Option(names = "--patch-position", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description =
-            "the patch-label head also classifies each patch's column and row, so the visual tokens keep where they "
-            + "are (default: the preset's; sieve-tiny: off)")
+            "the patch-label head also classifies the column and row of each patch an object owns, and the vision "
+            + "tower's position embeddings train at 20x the rate, so the tower keeps where an object is (default: the "
+            + "preset's; sieve-tiny: off)")
     Boolean patchPosition;
 
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "

@@ -148,8 +148,11 @@ public final class Trainer {
 
     /** The patch-label head's labels of a 2D scene ({@link #auxClasses} kinds). */
     static int[][] patchLabels(Scene2d scene, TrainSettings s) {
-        int[][] l = PatchLabels.of(scene, s.grid());
-        return s.patchPosition() ? PatchLabels.withPosition(l, PatchLabels.objects(scene, s.grid()), s.grid()) : l;
+        if (!s.patchPosition()) {
+            return PatchLabels.of(scene, s.grid());
+        }
+        int[] owner = PatchLabels.objects(scene, s.grid());
+        return PatchLabels.withPosition(PatchLabels.of(scene, owner, s.grid()), owner, s.grid());
     }
 
     /** Token id of every patch-label word ({@link PatchLabels#words()}), -1 for background. */

@@ -38,12 +38,9 @@ class VisionStageTest {
     @Test
     void onlyTheVisionTowerAndTheHeadMove() {
         TrainSettings s = TrainSettings.smoke(1).withVisionSteps(2);
-        WordLevelTokenizer wl = Trainer.tokenizer();
-        LlavaConfig c = s.modelConfig(wl.size(), wl.id(WordLevelTokenizer.IMAGE), wl.id(WordLevelTokenizer.SEG),
-                wl.id(WordLevelTokenizer.BOS), wl.id(WordLevelTokenizer.EOS), wl.id(WordLevelTokenizer.PAD));
+        LlavaConfig c = config(s);
         try (NDManager base = NDManager.newBaseManager()) {
-            ModelWeights w = ModelWeights.random(c, 1, 0.02f, base);
-            w.setTrainable(true);
+            ModelWeights w = trainableWeights(c, base);
             AuxPatchHead aux = new AuxPatchHead(base, s.visionWidth(),
                     new int[] {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS}, 2);
             Map<String, float[]> before = snapshot(w.all());
@@ -96,12 +93,9 @@ class VisionStageTest {
             objectCells += owner[p] < 0 ? 0 : 1;
         }
         assertTrue(objectCells > 0 && objectCells < owner.length, "objects own some cells, not all");
-        WordLevelTokenizer wl = Trainer.tokenizer();
-        LlavaConfig c = s.modelConfig(wl.size(), wl.id(WordLevelTokenizer.IMAGE), wl.id(WordLevelTokenizer.SEG),
-                wl.id(WordLevelTokenizer.BOS), wl.id(WordLevelTokenizer.EOS), wl.id(WordLevelTokenizer.PAD));
+        LlavaConfig c = config(s);
         try (NDManager base = NDManager.newBaseManager()) {
-            ModelWeights w = ModelWeights.random(c, 1, 0.02f, base);
-            w.setTrainable(true);
+            ModelWeights w = trainableWeights(c, base);
             AuxPatchHead aux = new AuxPatchHead(base, s.visionWidth(), classes, 2);
             Map<String, float[]> headBefore = snapshot(aux.parameters());
             Trainer.visionStage(s, new LlavaForConditionalGeneration(c, w), w, aux,
@@ -152,6 +146,19 @@ class VisionStageTest {
         assertEquals(0.25, Trainer.fullRecipeTimeFraction(30 * 60, 0, 120), 1e-12);
         // a stage that used the whole budget leaves the schedule at its end
         assertEquals(1.0, Trainer.fullRecipeTimeFraction(90 * 60, 90 * 60, 85), 1e-12);
+    }
+
+    /** The model configuration a run of these settings trains, with the training tokenizer's special tokens. */
+    private static LlavaConfig config(TrainSettings s) {
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        return s.modelConfig(wl.size(), wl.id(WordLevelTokenizer.IMAGE), wl.id(WordLevelTokenizer.SEG),
+                wl.id(WordLevelTokenizer.BOS), wl.id(WordLevelTokenizer.EOS), wl.id(WordLevelTokenizer.PAD));
+    }
+
+    private static ModelWeights trainableWeights(LlavaConfig c, NDManager base) {
+        ModelWeights w = ModelWeights.random(c, 1, 0.02f, base);
+        w.setTrainable(true);
+        return w;
     }
 
     private static Map<String, float[]> snapshot(Map<String, NDArray> params) {

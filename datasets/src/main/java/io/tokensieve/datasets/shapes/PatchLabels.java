@@ -39,8 +39,12 @@ public final class PatchLabels {
 
     /** {colour[grid^2], shape[grid^2], glyph[grid^2]} in raster order. */
     public static int[][] of(Scene2d scene, int grid) {
+        return of(scene, objects(scene, grid), grid);
+    }
+
+    /** As {@link #of(Scene2d, int)} with each cell's owning object already known ({@link #objects}). */
+    public static int[][] of(Scene2d scene, int[] owner, int grid) {
         int n = grid * grid;
-        int[] owner = objects(scene, grid);
         int[] colour = new int[n];
         int[] shape = new int[n];
         int[] glyph = new int[n];
