@@ -75,6 +75,12 @@ final class TrainCommand implements Callable<Integer> {
             + "preset's; sieve-tiny: off)")
     Boolean patchPosition;
 
+    @Option(names = "--position-on-tokens", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description =
+            "with --patch-position, a second pair of column and row classifiers reads each patch's projected token "
+            + "(what the decoder reads), and the vision stage trains the projector too, so the projector keeps the position (default: the preset's; "
+            + "sieve-tiny: off)")
+    Boolean positionOnTokens;
+
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
     Float pointWeight;
@@ -180,6 +186,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (patchPosition != null) {
             s = s.withPatchPosition(patchPosition);
+        }
+        if (positionOnTokens != null) {
+            s = s.withPositionOnTokens(positionOnTokens);
+        }
+        if (s.positionOnTokens() && !s.patchPosition()) {
+            throw new Errors.UserException("--position-on-tokens needs --patch-position (it says where the position labels are read)");
         }
         if (stepSchedule != null) {
             s = s.withStepSchedule(stepSchedule);

@@ -57,7 +57,8 @@ public record TrainSettings(
         int segRefine,
         boolean stepSchedule,
         boolean pointSplit,
-        boolean patchPosition) {
+        boolean patchPosition,
+        boolean positionOnTokens) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -78,7 +79,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -86,7 +87,8 @@ public record TrainSettings(
         TrainSettings t = sieveTiny();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
-                t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition());
+                t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
+                t.positionOnTokens());
     }
 
     public TrainSettings withSteps(int n) {
@@ -185,6 +187,16 @@ public record TrainSettings(
         return with(e -> e.patchPosition = on);
     }
 
+    /**
+     * With the column and row classifiers of {@link #withPatchPosition} also reading each patch's projected token (what
+     * the decoder reads; a second pair of classifiers), so that the projector keeps the position too: with them on
+     * the features alone, the tower learns position and the projector drops it for object patches. Takes effect with
+     * {@link #patchPosition} only.
+     */
+    public TrainSettings withPositionOnTokens(boolean on) {
+        return with(e -> e.positionOnTokens = on);
+    }
+
     /** Data seeds below this are test and example splits; training data comes from this seed up. */
     public static final long FIRST_TRAINING_SEED = 1000;
 
@@ -257,6 +269,7 @@ public record TrainSettings(
         boolean stepSchedule;
         boolean pointSplit;
         boolean patchPosition;
+        boolean positionOnTokens;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -302,6 +315,7 @@ public record TrainSettings(
             stepSchedule = t.stepSchedule;
             pointSplit = t.pointSplit;
             patchPosition = t.patchPosition;
+            positionOnTokens = t.positionOnTokens;
         }
 
         TrainSettings build() {
@@ -310,7 +324,7 @@ public record TrainSettings(
                     warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
-                    segRefine, stepSchedule, pointSplit, patchPosition);
+                    segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens);
         }
     }
 

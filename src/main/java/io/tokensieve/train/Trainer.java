@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tokensieve.core.config.LlavaConfig;
 import io.tokensieve.core.config.PreprocessorConfig;
 import io.tokensieve.core.image.ClipImageProcessor;
+import io.tokensieve.core.model.ClipVisionModel;
 import io.tokensieve.core.model.LlavaForConditionalGeneration;
 import io.tokensieve.core.text.PromptTemplate;
 import io.tokensieve.core.text.SieveTokenizer;
@@ -140,10 +141,30 @@ public final class Trainer {
         return ModelWeights.load(dir, theirs, base).extendedTo(config, initSeed, CheckpointKeys.segHead("refine.fc2"));
     }
 
-    /** Classes of each kind of the patch-label head: colour, shape, glyph, and with patch positions column and row. */
+    /**
+     * Classes of each kind of the patch-label head: colour, shape, glyph; with patch positions, column and row; and
+     * with positions on the tokens as well, column and row once more (read from the projected tokens).
+     */
     static int[] auxClasses(TrainSettings s) {
         int[] kinds = {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS};
-        return s.patchPosition() ? new int[] {kinds[0], kinds[1], kinds[2], s.grid(), s.grid()} : kinds;
+        if (!s.patchPosition()) {
+            return kinds;
+        }
+        int g = s.grid();
+        return s.positionOnTokens() ? new int[] {kinds[0], kinds[1], kinds[2], g, g, g, g}
+                : new int[] {kinds[0], kinds[1], kinds[2], g, g};
+    }
+
+    /**
+     * The training-only patch-label head: every kind on the vision features, except that with
+     * {@link TrainSettings#positionOnTokens} the second column and row kinds read the projected tokens. The first
+     * pair on the features is what teaches the tower position quickly (a head on the RMS-normalised tokens alone
+     * left the loss near chance for 300 stage steps); the second makes the projector pass it on.
+     */
+    static AuxPatchHead auxHead(TrainSettings s, NDManager manager) {
+        int[] classes = auxClasses(s);
+        int tokenKindsFrom = s.patchPosition() && s.positionOnTokens() ? classes.length - 2 : classes.length; // last two
+        return new AuxPatchHead(manager, s.visionWidth(), classes, tokenKindsFrom, s.textWidth(), s.initSeed() + 1);
     }
 
     /** The patch-label head's labels of a 2D scene ({@link #auxClasses} kinds). */
@@ -152,7 +173,14 @@ public final class Trainer {
             return PatchLabels.of(scene, s.grid());
         }
         int[] owner = PatchLabels.objects(scene, s.grid());
-        return PatchLabels.withPosition(PatchLabels.of(scene, owner, s.grid()), owner, s.grid());
+        int[][] l = PatchLabels.withPosition(PatchLabels.of(scene, owner, s.grid()), owner, s.grid());
+        if (!s.positionOnTokens()) {
+            return l;
+        }
+        int[][] both = java.util.Arrays.copyOf(l, l.length + 2);
+        both[l.length] = l[l.length - 2]; // the same column and row labels, for the kinds on the tokens
+        both[l.length + 1] = l[l.length - 1];
+        return both;
     }
 
     /** Token id of every patch-label word ({@link PatchLabels#words()}), -1 for background. */
@@ -214,8 +242,7 @@ public final class Trainer {
         }
         weights.setTrainable(true);
         LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
-        AuxPatchHead aux = settings.auxWeight() > 0 ? new AuxPatchHead(base, settings.visionWidth(),
-                auxClasses(settings), settings.initSeed() + 1) : null;
+        AuxPatchHead aux = settings.auxWeight() > 0 ? auxHead(settings, base) : null;
         if (aux != null && resume && Files.isRegularFile(ckpt.resolve(AUX))) {
             SafetensorsReader ar = SafetensorsReader.openFile(ckpt.resolve(AUX));
             for (var e : aux.parameters().entrySet()) {
@@ -374,7 +401,7 @@ public final class Trainer {
 
     /**
      * The vision stage: {@code settings.visionSteps()} steps that train the vision tower and the patch-label head
-     * alone (nothing else is touched), on batches of VQA-track images of seed {@code dataSeed + 2}, with their own
+     * alone (nothing else is touched, except the projector when some of the head's kinds read the projected tokens), on batches of VQA-track images of seed {@code dataSeed + 2}, with their own
      * AdamW and the preset's warm-up and cosine schedule over the stage. Returns its loss lines.
      */
     static List<String> visionStage(TrainSettings settings, LlavaForConditionalGeneration model, ModelWeights weights,
@@ -388,7 +415,9 @@ public final class Trainer {
         int top = Arrays.stream(layers).max().orElse(0);
         Map<String, NDArray> params = new LinkedHashMap<>();
         weights.all().forEach((k, v) -> {
-            if (k.startsWith(CheckpointKeys.VISION)) {
+            // kinds on the projected tokens need the projector to pass what they ask: a projector trained without
+            // them drops it (through a frozen one, 500 steps left the position loss near chance)
+            if (k.startsWith(CheckpointKeys.VISION) || aux.readsTokens() && k.startsWith(CheckpointKeys.PROJECTOR)) {
                 params.put(k, v);
             }
         });
@@ -419,7 +448,9 @@ public final class Trainer {
                     List<NDArray> hs = model.visionTower().hiddenStates(
                             sub.create(pixels, new Shape(batch, 3, size, size)), top);
                     NDArray feats = hs.get(layers[0]).get(":, 1:, :"); // [B, N, Dv], as the full recipe's head reads them
-                    l = aux.loss(feats, labels, mask);
+                    NDArray tokens = aux.readsTokens() // [B, N, D], through the projector
+                            ? model.multiModalProjector().forward(ClipVisionModel.select(hs, layers).get(":, 1:, :")) : null;
+                    l = aux.loss(feats, tokens, labels, mask);
                     gc.backward(l);
                 }
                 float lr = schedule.lr(step);

@@ -163,7 +163,7 @@ class TrainCommandTest {
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",
-                "--point-seg", "--point-3d=true", "--point-split", "--patch-position", "--point-weight", "2.5", "--step-schedule", "--no-eval", "--out",
+                "--point-seg", "--point-3d=true", "--point-split", "--patch-position", "--position-on-tokens", "--point-weight", "2.5", "--step-schedule", "--no-eval", "--out",
                 out.toString());
         assertEquals(0, r.code(), r.err());
         com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
@@ -174,6 +174,12 @@ class TrainCommandTest {
         assertTrue(info.get("settings").get("point3d").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("pointSplit").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("patchPosition").asBoolean(), info.toString());
+        assertTrue(info.get("settings").get("positionOnTokens").asBoolean(), info.toString());
+        Cli.Result alone = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-on-tokens", "--no-eval",
+                "--out", tmp.resolve("alone").toString());
+        assertEquals(2, alone.code(), alone.err());
+        assertTrue(alone.err().contains("--position-on-tokens needs --patch-position"), alone.err());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("alone").resolve(Trainer.TRAINING_INFO)));
         assertEquals(2.5, info.get("settings").get("pointWeight").asDouble(), info.toString());
         assertTrue(info.get("settings").get("stepSchedule").asBoolean(), info.toString());
         Cli.Result negative = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-weight", "-1", "--no-eval",

@@ -55,6 +55,8 @@ class ModelCardTest {
                 reproduce(dir, preset.withPointSplit(!preset.pointSplit())));
         assertEquals("`./sieve train --preset sieve-tiny --patch-position=" + !preset.patchPosition() + " --out DIR`",
                 reproduce(dir, preset.withPatchPosition(!preset.patchPosition())));
+        assertEquals("`./sieve train --preset sieve-tiny --patch-position=true --position-on-tokens=true --out DIR`",
+                reproduce(dir, preset.withPatchPosition(true).withPositionOnTokens(true)));
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));

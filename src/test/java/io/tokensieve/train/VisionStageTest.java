@@ -30,7 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The vision stage trains the vision tower and the patch-label head, and nothing else. */
+/**
+ * The vision stage trains the vision tower and the patch-label head, and nothing else (but the projector, when the
+ * head reads the projected tokens).
+ */
 class VisionStageTest {
     @TempDir
     Path tmp;
@@ -104,6 +107,56 @@ class VisionStageTest {
                 assertFalse(Arrays.equals(headBefore.get(k), aux.parameters().get(k).toFloatArray()), k + " did not move");
             }
         }
+    }
+
+    @Test
+    void positionsOnTokensTrainTheProjectorInTheStageToo() throws Exception {
+        TrainSettings s = TrainSettings.smoke(1).withVisionSteps(2).withPatchPosition(true).withPositionOnTokens(true);
+        assertTrue(s.visionWidth() != s.textWidth(), "the smoke preset must tell the two widths apart");
+        LlavaConfig c = config(s);
+        try (NDManager base = NDManager.newBaseManager()) {
+            AuxPatchHead aux = Trainer.auxHead(s, base);
+            // colour, shape, glyph, column, row on the features; column, row again on the tokens
+            assertEquals(7, aux.kinds());
+            assertEquals(5, aux.tokenKindsFrom());
+            assertEquals(new ai.djl.ndarray.types.Shape(s.grid(), s.visionWidth()), aux.parameters().get("aux.3.weight").getShape());
+            assertEquals(new ai.djl.ndarray.types.Shape(s.grid(), s.textWidth()), aux.parameters().get("aux.5.weight").getShape());
+            int[][] l = Trainer.patchLabels(io.tokensieve.datasets.shapes.ShapesBench.vqa(1000, 0).scene(), s);
+            assertEquals(7, l.length);
+            assertTrue(Arrays.equals(l[3], l[5]) && Arrays.equals(l[4], l[6]), "the token kinds have the same labels");
+            assertEquals(new ai.djl.ndarray.types.Shape(PatchLabels.SHAPES, s.visionWidth()),
+                    aux.parameters().get("aux.1.weight").getShape());
+            assertFalse(Trainer.auxHead(s.withPositionOnTokens(false), base).readsTokens());
+            assertFalse(Trainer.auxHead(s.withPatchPosition(false), base).readsTokens()); // no position kinds at all
+            ModelWeights w = trainableWeights(c, base);
+            Map<String, float[]> before = snapshot(w.all());
+            Map<String, float[]> headBefore = snapshot(aux.parameters());
+            Trainer.visionStage(s, new LlavaForConditionalGeneration(c, w), w, aux,
+                    new ClipImageProcessor(PreprocessorConfig.clip(s.imageSize())), base, quiet());
+            for (String k : List.of("aux.3.weight", "aux.4.weight", "aux.5.weight", "aux.6.weight")) {
+                assertFalse(Arrays.equals(headBefore.get(k), aux.parameters().get(k).toFloatArray()), k + " did not move");
+            }
+            int projector = 0;
+            for (Map.Entry<String, NDArray> e : w.all().entrySet()) {
+                boolean same = Arrays.equals(before.get(e.getKey()), e.getValue().toFloatArray());
+                if (e.getKey().startsWith(CheckpointKeys.PROJECTOR)) {
+                    projector++;
+                    assertFalse(same, e.getKey() + " did not move: the position kinds read through the projector");
+                } else if (!e.getKey().startsWith(CheckpointKeys.VISION)) {
+                    assertTrue(same, e.getKey() + " moved");
+                }
+                // no gradient is left for the full recipe's first step
+                if (e.getValue().hasGradient()) {
+                    assertEquals(0f, e.getValue().getGradient().abs().sum().getFloat(), e.getKey() + " kept a gradient");
+                }
+            }
+            assertTrue(projector > 0, "no projector weights found");
+        }
+        // the full recipe reads the tokens too, and a run records the option
+        Path out = tmp.resolve("tokens");
+        new Trainer(s.withVisionSteps(1), out, quiet()).run(false);
+        JsonNode info = new ObjectMapper().readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
+        assertTrue(info.get("settings").get("positionOnTokens").asBoolean(), info.get("settings").toString());
     }
 
     @Test

@@ -356,7 +356,7 @@ public final class TrainingForward {
                 }
                 java.util.Arrays.fill(labelled, img * per, (img + 1) * per, 1f);
             }
-            auxLoss = aux.loss(patchFeats, labels, labelled);
+            auxLoss = aux.loss(patchFeats, aux.readsTokens() ? vis : null, labels, labelled); // vis: [I*N, D]
             total = total.add(Ops.scale(auxLoss, auxWeight));
         }
         NDArray groundLoss = mgr.zeros(new Shape());
