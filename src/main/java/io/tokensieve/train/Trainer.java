@@ -401,7 +401,8 @@ public final class Trainer {
 
     /**
      * The vision stage: {@code settings.visionSteps()} steps that train the vision tower and the patch-label head
-     * alone (nothing else is touched, except the projector when some of the head's kinds read the projected tokens), on batches of VQA-track images of seed {@code dataSeed + 2}, with their own
+     * alone (nothing else is touched, except the projector when some of the head's kinds read the projected tokens;
+     * it then keeps the grounding loss too, against the frozen embedding table), on batches of VQA-track images of seed {@code dataSeed + 2}, with their own
      * AdamW and the preset's warm-up and cosine schedule over the stage. Returns its loss lines.
      */
     static List<String> visionStage(TrainSettings settings, LlavaForConditionalGeneration model, ModelWeights weights,
@@ -413,6 +414,8 @@ public final class Trainer {
         int per = grid * grid;
         int[] layers = model.config().resolvedFeatureLayers();
         int top = Arrays.stream(layers).max().orElse(0);
+        // a projector the stage trains keeps the grounding loss too, so its tokens stay where the decoder expects them
+        int[][] words = aux.readsTokens() && settings.groundWeight() > 0 ? labelTokens(tokenizer()) : null;
         Map<String, NDArray> params = new LinkedHashMap<>();
         weights.all().forEach((k, v) -> {
             // kinds on the projected tokens need the projector to pass what they ask: a projector trained without
@@ -426,10 +429,12 @@ public final class Trainer {
         TrainSettings schedule = settings.withSteps(n);
         Progress progress = Progress.onStderr("vision", n, 0);
         Ema loss = new Ema();
+        Ema groundLoss = new Ema();
         List<String> lines = new ArrayList<>();
         for (int step = 0; step < n; step++) {
             float[] pixels = new float[batch * 3 * size * size];
             int[][] labels = new int[aux.kinds()][batch * per];
+            List<int[][]> byImage = new ArrayList<>();
             float[] mask = new float[batch * per];
             for (int i = 0; i < batch; i++) {
                 VqaExample v = ShapesBench.vqa(settings.dataSeed() + VISION_SEED_OFFSET,
@@ -437,6 +442,7 @@ public final class Trainer {
                 System.arraycopy(processor.preprocess(ShapesTrainData.quantised(v.image())).chw(), 0, pixels,
                         i * 3 * size * size, 3 * size * size);
                 int[][] l = patchLabels(v.scene(), settings);
+                byImage.add(l);
                 for (int k = 0; k < aux.kinds(); k++) {
                     System.arraycopy(l[k], 0, labels[k], i * per, per);
                 }
@@ -444,6 +450,7 @@ public final class Trainer {
             }
             try (NDManager sub = base.newSubManager()) {
                 NDArray l;
+                NDArray ground = null;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     List<NDArray> hs = model.visionTower().hiddenStates(
                             sub.create(pixels, new Shape(batch, 3, size, size)), top);
@@ -451,13 +458,23 @@ public final class Trainer {
                     NDArray tokens = aux.readsTokens() // [B, N, D], through the projector
                             ? model.multiModalProjector().forward(ClipVisionModel.select(hs, layers).get(":, 1:, :")) : null;
                     l = aux.loss(feats, tokens, labels, mask);
-                    gc.backward(l);
+                    if (words != null) {
+                        ground = TrainingForward.grounding(sub, byImage, tokens.reshape(batch * per, -1),
+                                model.languageModel().embedTokens(), per, words);
+                        gc.backward(l.add(ground.mul(settings.groundWeight())));
+                    } else {
+                        gc.backward(l);
+                    }
                 }
                 float lr = schedule.lr(step);
                 double norm = opt.step(params, lr, sub);
                 loss.add(l.getFloat());
+                if (ground != null) {
+                    groundLoss.add(ground.getFloat());
+                }
                 if ((step + 1) % 25 == 0 || step == 0) {
-                    String line = String.format("vision step %d lr %.2e aux %.4f gnorm %.2f", step + 1, lr, loss.value(), norm);
+                    String line = String.format("vision step %d lr %.2e aux %.4f%s gnorm %.2f", step + 1, lr, loss.value(),
+                            words == null ? "" : String.format(" ground %.4f", groundLoss.value()), norm);
                     lines.add(line);
                     if (System.console() == null) {
                         log.println(line);
@@ -466,6 +483,7 @@ public final class Trainer {
             }
             progress.update(step + 1, String.format("aux %.3f", loss.value()));
         }
+        AdamW.zeroGradients(weights.all(), base); // the embedding table's, from grounding: not this stage's to apply
         progress.finish(String.format("%d vision steps", n));
         return lines;
     }

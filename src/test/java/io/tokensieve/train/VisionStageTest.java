@@ -131,8 +131,10 @@ class VisionStageTest {
             ModelWeights w = trainableWeights(c, base);
             Map<String, float[]> before = snapshot(w.all());
             Map<String, float[]> headBefore = snapshot(aux.parameters());
-            Trainer.visionStage(s, new LlavaForConditionalGeneration(c, w), w, aux,
+            List<String> lines = Trainer.visionStage(s, new LlavaForConditionalGeneration(c, w), w, aux,
                     new ClipImageProcessor(PreprocessorConfig.clip(s.imageSize())), base, quiet());
+            // the projector it trains keeps the grounding loss, against the frozen embedding table
+            assertTrue(lines.get(0).contains(" ground "), lines.get(0));
             for (String k : List.of("aux.3.weight", "aux.4.weight", "aux.5.weight", "aux.6.weight")) {
                 assertFalse(Arrays.equals(headBefore.get(k), aux.parameters().get(k).toFloatArray()), k + " did not move");
             }

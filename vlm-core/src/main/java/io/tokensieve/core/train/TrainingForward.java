@@ -459,9 +459,18 @@ public final class TrainingForward {
 
     /** Mean over label kinds of the cross-entropy of labelled patches' tokens against the embedding table. */
     private NDArray grounding(NDManager mgr, List<TrainExample> batch, NDArray vis, NDArray table, int per) {
+        return grounding(mgr, imageLabels(batch), vis, table, per, labelTokens);
+    }
+
+    /**
+     * The grounding loss (see {@link #withGrounding}) of images' patch labels {@code byImage} (one entry per image,
+     * null for an image without labels; kinds past {@code labelTokens} are left out) against their projected tokens
+     * {@code vis} [I*N, D] and the text embedding table [V, D]. A scalar in {@code mgr}, 0 when nothing is labelled.
+     */
+    public static NDArray grounding(NDManager mgr, List<int[][]> byImage, NDArray vis, NDArray table, int per,
+                                    int[][] labelTokens) {
         List<Long> rows = new ArrayList<>();
         List<Long> targets = new ArrayList<>();
-        List<int[][]> byImage = imageLabels(batch);
         for (int img = 0; img < byImage.size(); img++) {
             int[][] l = byImage.get(img);
             if (l == null) {
