@@ -77,8 +77,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--position-on-tokens", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description =
             "with --patch-position, a second pair of column and row classifiers reads each patch's projected token "
-            + "(what the decoder reads), and the vision stage trains the projector too, so the projector keeps the position (default: the preset's; "
-            + "sieve-tiny: off)")
+            + "(what the decoder reads), and the vision stage trains the projector too, so the projector keeps the "
+            + "position (default: the preset's; sieve-tiny: off)")
     Boolean positionOnTokens;
 
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "

@@ -402,8 +402,9 @@ public final class Trainer {
     /**
      * The vision stage: {@code settings.visionSteps()} steps that train the vision tower and the patch-label head
      * alone (nothing else is touched, except the projector when some of the head's kinds read the projected tokens;
-     * it then keeps the grounding loss too, against the frozen embedding table), on batches of VQA-track images of seed {@code dataSeed + 2}, with their own
-     * AdamW and the preset's warm-up and cosine schedule over the stage. Returns its loss lines.
+     * it then keeps the grounding loss too, against the frozen embedding table), on batches of VQA-track images of
+     * seed {@code dataSeed + 2}, with their own AdamW and the preset's warm-up and cosine schedule over the stage.
+     * Returns its loss lines.
      */
     static List<String> visionStage(TrainSettings settings, LlavaForConditionalGeneration model, ModelWeights weights,
                                     AuxPatchHead aux, ClipImageProcessor processor, NDManager base, PrintStream log) {
