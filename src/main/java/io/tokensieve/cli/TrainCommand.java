@@ -81,6 +81,11 @@ final class TrainCommand implements Callable<Integer> {
             + "position (default: the preset's; sieve-tiny: off)")
     Boolean positionOnTokens;
 
+    @Option(names = "--position-share", paramLabel = "F", description = "share (0 to 1) of the VQA track's training "
+            + "examples replaced by relative-position questions, one family in seven otherwise (default: the preset's; "
+            + "sieve-tiny: 0)")
+    Double positionShare;
+
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
     Float pointWeight;
@@ -189,6 +194,13 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (positionOnTokens != null) {
             s = s.withPositionOnTokens(positionOnTokens);
+        }
+        if (positionShare != null) {
+            try {
+                s = s.withPositionShare(positionShare);
+            } catch (IllegalArgumentException e) {
+                throw new Errors.UserException("--position-share " + e.getMessage());
+            }
         }
         if (s.positionOnTokens() && !s.patchPosition()) {
             throw new Errors.UserException("--position-on-tokens needs --patch-position (it says where the position labels are read)");

@@ -86,7 +86,9 @@ public final class ShapesTrainData {
     private ShapesExample generate(String track, int index, SplittableRandom r) {
         long seed = settings.dataSeed();
         ShapesExample ex = switch (track) {
-            case "vqa" -> ShapesBench.vqa(seed, index);
+            case "vqa" -> settings.positionShare() > 0 && r.nextDouble() < settings.positionShare()
+                    ? ShapesBench.vqaOfFamily(seed + TrainSettings.POSITION_SEED_OFFSET, index, ShapesBench.RELATIVE_POSITION)
+                    : ShapesBench.vqa(seed, index);
             case "caption" -> {
                 VqaExample v = ShapesBench.vqa(seed, index * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
                 yield CaptionExample.of(v.image(), v.scene(), r.nextDouble() < settings.shapeFirstCaptions());

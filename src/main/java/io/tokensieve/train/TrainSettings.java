@@ -58,7 +58,8 @@ public record TrainSettings(
         boolean stepSchedule,
         boolean pointSplit,
         boolean patchPosition,
-        boolean positionOnTokens) {
+        boolean positionOnTokens,
+        double positionShare) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -79,7 +80,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -88,7 +89,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
                 t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
-                t.positionOnTokens());
+                t.positionOnTokens(), t.positionShare());
     }
 
     public TrainSettings withSteps(int n) {
@@ -197,6 +198,20 @@ public record TrainSettings(
         return with(e -> e.positionOnTokens = on);
     }
 
+    /**
+     * With a share {@code f} (0 to 1) of the VQA track's training examples replaced by relative-position questions
+     * (drawn from data seed + {@link #POSITION_SEED_OFFSET}), where one family in seven is what the track asks.
+     */
+    public TrainSettings withPositionShare(double f) {
+        if (!(f >= 0 && f <= 1)) {
+            throw new IllegalArgumentException("must be between 0 and 1, got " + f);
+        }
+        return with(e -> e.positionShare = f);
+    }
+
+    /** Relative-position questions of {@link #withPositionShare} come from this ShapesBench seed offset past the data seed. */
+    public static final long POSITION_SEED_OFFSET = 3;
+
     /** Data seeds below this are test and example splits; training data comes from this seed up. */
     public static final long FIRST_TRAINING_SEED = 1000;
 
@@ -270,6 +285,7 @@ public record TrainSettings(
         boolean pointSplit;
         boolean patchPosition;
         boolean positionOnTokens;
+        double positionShare;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -316,6 +332,7 @@ public record TrainSettings(
             pointSplit = t.pointSplit;
             patchPosition = t.patchPosition;
             positionOnTokens = t.positionOnTokens;
+            positionShare = t.positionShare;
         }
 
         TrainSettings build() {
@@ -324,7 +341,7 @@ public record TrainSettings(
                     warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
-                    segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens);
+                    segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare);
         }
     }
 

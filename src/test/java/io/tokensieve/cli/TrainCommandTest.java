@@ -163,7 +163,7 @@ class TrainCommandTest {
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",
-                "--point-seg", "--point-3d=true", "--point-split", "--patch-position", "--position-on-tokens", "--point-weight", "2.5", "--step-schedule", "--no-eval", "--out",
+                "--point-seg", "--point-3d=true", "--point-split", "--patch-position", "--position-on-tokens", "--position-share", "0.25", "--point-weight", "2.5", "--step-schedule", "--no-eval", "--out",
                 out.toString());
         assertEquals(0, r.code(), r.err());
         com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
@@ -175,6 +175,11 @@ class TrainCommandTest {
         assertTrue(info.get("settings").get("pointSplit").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("patchPosition").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("positionOnTokens").asBoolean(), info.toString());
+        assertEquals(0.25, info.get("settings").get("positionShare").asDouble(), info.toString());
+        Cli.Result share = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-share", "2", "--no-eval",
+                "--out", tmp.resolve("share").toString());
+        assertEquals(2, share.code(), share.err());
+        assertTrue(share.err().contains("--position-share must be between 0 and 1, got 2.0"), share.err());
         Cli.Result alone = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-on-tokens", "--no-eval",
                 "--out", tmp.resolve("alone").toString());
         assertEquals(2, alone.code(), alone.err());

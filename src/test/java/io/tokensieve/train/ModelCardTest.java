@@ -57,6 +57,8 @@ class ModelCardTest {
                 reproduce(dir, preset.withPatchPosition(!preset.patchPosition())));
         assertEquals("`./sieve train --preset sieve-tiny --patch-position=true --position-on-tokens=true --out DIR`",
                 reproduce(dir, preset.withPatchPosition(true).withPositionOnTokens(true)));
+        assertEquals("`./sieve train --preset sieve-tiny --position-share 0.5 --out DIR`",
+                reproduce(dir, preset.withPositionShare(0.5)));
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));

@@ -27,6 +27,7 @@ import java.util.Locale;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Attention targets of the pointing loss, checked against the answers the generator computed from the scene graph. */
@@ -179,6 +180,36 @@ class PointingTest {
                 }
             }
         }
+    }
+
+    @Test
+    void aPositionShareReplacesVqaExamplesByRelativePositionQuestions() throws Exception {
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        try (SieveTokenizer tok = loaded(wl)) {
+            TrainSettings s = TrainSettings.sieveTiny();
+            int n = 60;
+            int plain = 0;
+            int all = 0;
+            int half = 0;
+            for (int i = 0; i < n; i++) {
+                plain += comparesPositions(tok, data(s, tok, wl).example("vqa", i, new java.util.SplittableRandom(i))) ? 1 : 0;
+                all += comparesPositions(tok, data(s.withPositionShare(1.0), tok, wl)
+                        .example("vqa", i, new java.util.SplittableRandom(i))) ? 1 : 0;
+                half += comparesPositions(tok, data(s.withPositionShare(0.5), tok, wl)
+                        .example("vqa", i, new java.util.SplittableRandom(i))) ? 1 : 0;
+            }
+            assertTrue(plain <= n / 7 + 1, "one family in seven without the share, got " + plain);
+            assertTrue(all >= n * 9 / 10, "share 1: (almost) every question compares positions, got " + all + " of " + n);
+            assertTrue(half > plain + n / 5 && half < all, "share 0.5: " + half);
+            assertThrows(IllegalArgumentException.class, () -> s.withPositionShare(1.5));
+            assertThrows(IllegalArgumentException.class, () -> s.withPositionShare(Double.NaN));
+        }
+    }
+
+    /** Whether the training example's prompt asks a relative-position question. */
+    private static boolean comparesPositions(SieveTokenizer tok, TrainExample e) {
+        String prompt = tok.decode(e.promptIds());
+        return prompt.contains("left or") || prompt.contains("above or");
     }
 
     @Test

@@ -57,6 +57,7 @@ class TrainSettingsTest {
         assertEquals(Set.of("pointSplit"), changed(t, t.withPointSplit(true)));
         assertEquals(Set.of("patchPosition"), changed(t, t.withPatchPosition(true)));
         assertEquals(Set.of("positionOnTokens"), changed(t, t.withPositionOnTokens(true)));
+        assertEquals(Set.of("positionShare"), changed(t, t.withPositionShare(0.5)));
         assertEquals(Set.of("auxWeight"), changed(t, t.with(e -> e.auxWeight = 0f)));
         assertEquals(Set.of("dataSeed"), changed(t, t.withDataSeed(2000)));
         assertEquals(2000, t.withDataSeed(2000).dataSeed());

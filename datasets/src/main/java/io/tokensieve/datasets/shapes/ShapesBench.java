@@ -56,6 +56,23 @@ public final class ShapesBench {
     private ShapesBench() {}
 
     /** The VQAv2 question {@code index} (image {@code index / 3}). */
+    /**
+     * The {@code n}-th VQA example of {@code seed} whose question is first asked from {@code family} (a question
+     * family name, e.g. "relative position"); a scene that family does not fit gets the next family's question, as in
+     * {@link #vqa(long, int)}, which this is at index {@code n * families + family's place}.
+     */
+    public static VqaExample vqaOfFamily(long seed, int n, String family) {
+        int slot = VqaQuestions.FAMILIES.indexOf(family);
+        if (slot < 0) {
+            throw new IllegalArgumentException("unknown VQA family '" + family + "'; known: " + VqaQuestions.FAMILIES);
+        }
+        checkIndex(n);
+        return vqa(seed, Math.multiplyExact(n, VqaQuestions.FAMILIES.size()) + slot);
+    }
+
+    /** Name of the relative-position question family ({@link VqaExample#family()}). */
+    public static final String RELATIVE_POSITION = VqaQuestions.POSITION;
+
     public static VqaExample vqa(long seed, int index) {
         checkIndex(index);
         int imageIndex = index / VQA_QUESTIONS_PER_IMAGE;

@@ -54,6 +54,22 @@ class ShapesBenchTest {
     }
 
     @Test
+    void aFamilysExamplesAreItsSlotOfThePlainStream() {
+        int asked = 0;
+        for (int n = 0; n < 30; n++) {
+            VqaExample v = ShapesBench.vqaOfFamily(SEED, n, ShapesBench.RELATIVE_POSITION);
+            VqaExample same = ShapesBench.vqa(SEED, n * 7 + 5); // relative position is the sixth of seven families
+            assertEquals(same.questionId(), v.questionId());
+            assertEquals(same.question(), v.question());
+            asked += v.family().equals(ShapesBench.RELATIVE_POSITION) ? 1 : 0;
+        }
+        assertTrue(asked >= 27, "most scenes fit a relative-position question, got " + asked + " of 30");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ShapesBench.vqaOfFamily(SEED, 0, "colours"));
+        assertTrue(e.getMessage().contains("unknown VQA family 'colours'"), e.getMessage());
+    }
+
+    @Test
     void sceneGraphsMatchTheirRenders() {
         for (int img = 0; img < 40; img++) {
             VqaExample ex = ShapesBench.vqa(SEED, img * 3);
