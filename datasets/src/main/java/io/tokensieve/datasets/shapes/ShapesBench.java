@@ -55,7 +55,6 @@ public final class ShapesBench {
 
     private ShapesBench() {}
 
-    /** The VQAv2 question {@code index} (image {@code index / 3}). */
     /**
      * The {@code n}-th VQA example of {@code seed} whose question is first asked from {@code family} (a question
      * family name, e.g. "relative position"); a scene that family does not fit gets the next family's question, as in
@@ -73,6 +72,7 @@ public final class ShapesBench {
     /** Name of the relative-position question family ({@link VqaExample#family()}). */
     public static final String RELATIVE_POSITION = VqaQuestions.POSITION;
 
+    /** The VQAv2 question {@code index} (image {@code index / 3}). */
     public static VqaExample vqa(long seed, int index) {
         checkIndex(index);
         int imageIndex = index / VQA_QUESTIONS_PER_IMAGE;
