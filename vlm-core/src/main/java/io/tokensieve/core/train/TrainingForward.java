@@ -43,7 +43,10 @@ public final class TrainingForward {
         this(model, segWeight, null, 0);
     }
 
-    /** With a training-only per-patch head on the vision features, weighted {@code auxWeight} (null = none). */
+    /**
+     * With a training-only per-patch head on the vision features (and, for its kinds from
+     * {@link AuxPatchHead#tokenKindsFrom()} on, the projected tokens), weighted {@code auxWeight} (null = none).
+     */
     public TrainingForward(LlavaForConditionalGeneration model, float segWeight, AuxPatchHead aux, float auxWeight) {
         this.model = model;
         this.cfg = model.config();
