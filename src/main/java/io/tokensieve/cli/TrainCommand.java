@@ -86,6 +86,16 @@ final class TrainCommand implements Callable<Integer> {
             + "sieve-tiny: 0)")
     Double positionShare;
 
+    @Option(names = "--position-readout", paramLabel = "L", description = "at the position predicting a relative-"
+            + "position question's answer, training-only classifiers read the hidden state after the first L decoder "
+            + "layers and name the column and row of each of the two objects compared, so those layers fetch the two "
+            + "positions apart; 0 turns it off (default: the preset's; sieve-tiny: 0)")
+    Integer positionReadout;
+
+    @Option(names = "--readout-weight", paramLabel = "W", description = "weight of the --position-readout loss "
+            + "(default: the preset's, 1.0 for sieve-tiny)")
+    Float readoutWeight;
+
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
     Float pointWeight;
@@ -200,6 +210,20 @@ final class TrainCommand implements Callable<Integer> {
                 s = s.withPositionShare(positionShare);
             } catch (IllegalArgumentException e) {
                 throw new Errors.UserException("--position-share " + e.getMessage());
+            }
+        }
+        if (positionReadout != null) {
+            try {
+                s = s.withPositionReadout(positionReadout);
+            } catch (IllegalArgumentException e) {
+                throw new Errors.UserException("--position-readout " + e.getMessage());
+            }
+        }
+        if (readoutWeight != null) {
+            try {
+                s = s.withReadoutWeight(readoutWeight);
+            } catch (IllegalArgumentException e) {
+                throw new Errors.UserException("--readout-weight " + e.getMessage());
             }
         }
         if (s.positionOnTokens() && !s.patchPosition()) {

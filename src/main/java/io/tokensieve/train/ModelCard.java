@@ -213,6 +213,9 @@ public final class ModelCard {
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");
         o.append(s.positionOnTokens() != preset.positionOnTokens() ? " --position-on-tokens=" + s.positionOnTokens() : "");
         o.append(s.positionShare() != preset.positionShare() ? " --position-share " + s.positionShare() : "");
+        o.append(s.positionReadout() != preset.positionReadout() ? " --position-readout " + s.positionReadout() : "");
+        o.append(s.positionReadout() > 0 && s.readoutWeight() != preset.readoutWeight()
+                ? " --readout-weight " + s.readoutWeight() : "");
         o.append(s.segRefine() != preset.segRefine() ? " --seg-refine " + s.segRefine() : "");
         o.append(s.stepSchedule() != preset.stepSchedule() ? " --step-schedule=" + s.stepSchedule() : "");
         o.append(s.shapeFirstCaptions() != preset.shapeFirstCaptions() ? " --shape-first-captions " + s.shapeFirstCaptions() : "");

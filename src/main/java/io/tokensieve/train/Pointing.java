@@ -127,6 +127,31 @@ final class Pointing {
         return out;
     }
 
+    /**
+     * Read-out labels of a question that compares two objects ("Is the red circle to the left or to the right of the
+     * blue square?"): the cell column and row of the first noun phrase's object's centre, then of the second's
+     * ({@code grid} classes each), from the scene graph. Null unless each of exactly two phrases names exactly one
+     * object, the two apart.
+     */
+    static int[] comparisonReadout(String question, Scene2d scene, int grid) {
+        List<List<SceneObject>> named = phrases(question, scene);
+        if (named.size() != 2 || named.get(0).size() != 1 || named.get(1).size() != 1
+                || named.get(0).get(0).id() == named.get(1).get(0).id()) {
+            return null;
+        }
+        SceneObject a = named.get(0).get(0);
+        SceneObject b = named.get(1).get(0);
+        return new int[] {cell(a.cx(), grid), cell(a.cy(), grid), cell(b.cx(), grid), cell(b.cy(), grid)};
+    }
+
+    /** Read-out kinds of {@link #comparisonReadout}: column and row of each of the two objects. */
+    static final int READOUT_KINDS = 4;
+
+    /** The cell (0..grid-1) of a pixel coordinate of a ShapesBench image. */
+    private static int cell(int px, int grid) {
+        return Math.min(grid - 1, Math.max(0, px * grid / io.tokensieve.datasets.shapes.ShapesBench.IMAGE_SIZE));
+    }
+
     /** The objects named by the question's noun phrases, phrase by phrase (each in scene order), no repeats. */
     static List<SceneObject> referred(String question, Scene2d scene) {
         Set<SceneObject> out = new LinkedHashSet<>();

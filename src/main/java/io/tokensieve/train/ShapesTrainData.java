@@ -131,8 +131,10 @@ public final class ShapesTrainData {
                 ? Pointing.forComparison(v.question(), v.scene(), settings.grid(), target.length) : null;
         int[][] pointing = split != null ? split[0] : pointing(ex, plain, target.length);
         int[][] second = split != null ? split[1] : null;
+        int[] readout = settings.positionReadout() > 0 && ex instanceof VqaExample v
+                ? Pointing.comparisonReadout(v.question(), v.scene(), settings.grid()) : null;
         return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT),
-                patchLabels(ex), pointing, second);
+                patchLabels(ex), pointing, second, readout);
     }
 
     /** Attention targets of the answer tokens (see {@link Pointing}); null for tracks without them. */

@@ -59,7 +59,9 @@ public record TrainSettings(
         boolean pointSplit,
         boolean patchPosition,
         boolean positionOnTokens,
-        double positionShare) {
+        double positionShare,
+        int positionReadout,
+        float readoutWeight) {
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -80,7 +82,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -89,7 +91,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
                 t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
-                t.positionOnTokens(), t.positionShare());
+                t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight());
     }
 
     public TrainSettings withSteps(int n) {
@@ -209,6 +211,28 @@ public record TrainSettings(
         return with(e -> e.positionShare = f);
     }
 
+    /**
+     * With a read-out of the decoder's hidden state after its first {@code layers} layers (0 = none) at the position
+     * predicting a relative-position question's answer: four training-only classifiers, weighted
+     * {@link #readoutWeight}, name the column and the row of each of the two objects the question compares, so that
+     * the layers up to there fetch the two positions apart (the answer alone asks only for their order).
+     */
+    public TrainSettings withPositionReadout(int layers) {
+        if (layers < 0 || layers > textLayers) {
+            throw new IllegalArgumentException("must be between 0 (none) and the " + textLayers + " decoder layers, got "
+                    + layers);
+        }
+        return with(e -> e.positionReadout = layers);
+    }
+
+    /** With the weight of {@link #withPositionReadout}'s loss (the answer loss has weight 1). */
+    public TrainSettings withReadoutWeight(float w) {
+        if (!(w >= 0) || Float.isInfinite(w)) {
+            throw new IllegalArgumentException("must be a finite weight of 0 or more, got " + w);
+        }
+        return with(e -> e.readoutWeight = w);
+    }
+
     /** Relative-position questions of {@link #withPositionShare} come from this ShapesBench seed offset past the data seed. */
     public static final long POSITION_SEED_OFFSET = 3;
 
@@ -286,6 +310,8 @@ public record TrainSettings(
         boolean patchPosition;
         boolean positionOnTokens;
         double positionShare;
+        int positionReadout;
+        float readoutWeight;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -333,6 +359,8 @@ public record TrainSettings(
             patchPosition = t.patchPosition;
             positionOnTokens = t.positionOnTokens;
             positionShare = t.positionShare;
+            positionReadout = t.positionReadout;
+            readoutWeight = t.readoutWeight;
         }
 
         TrainSettings build() {
@@ -341,7 +369,8 @@ public record TrainSettings(
                     warmupSteps, weightDecay, clipNorm, segWeight, auxWeight, groundWeight, promptWeight,
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
-                    segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare);
+                    segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
+                    positionReadout, readoutWeight);
         }
     }
 

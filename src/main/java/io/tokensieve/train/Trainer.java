@@ -58,6 +58,8 @@ public final class Trainer {
     static final String OPTIMIZER = "optimizer.safetensors";
     public static final String TRAINING_INFO = "training.json";
     public static final String AUX = "aux_head.safetensors";
+    /** The relative-position read-out's classifiers ({@link TrainSettings#positionReadout}), beside {@link #AUX}. */
+    public static final String READOUT = "readout_head.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final TrainSettings settings;
@@ -167,6 +169,18 @@ public final class Trainer {
         return new AuxPatchHead(manager, s.visionWidth(), classes, tokenKindsFrom, s.textWidth(), s.initSeed() + 1);
     }
 
+    /**
+     * The training-only read-out of {@link TrainSettings#positionReadout}: column and row of each of the two compared
+     * objects, from decoder hidden states ({@code textWidth} wide); null when off.
+     */
+    static AuxPatchHead readoutHead(TrainSettings s, NDManager manager) {
+        if (s.positionReadout() == 0) {
+            return null;
+        }
+        int g = s.grid();
+        return new AuxPatchHead(manager, "readout", s.textWidth(), new int[] {g, g, g, g}, s.initSeed() + 2);
+    }
+
     /** The patch-label head's labels of a 2D scene ({@link #auxClasses} kinds). */
     static int[][] patchLabels(Scene2d scene, TrainSettings s) {
         if (!s.patchPosition()) {
@@ -249,9 +263,19 @@ public final class Trainer {
                 e.getValue().set(ar.readFloats(e.getKey()));
             }
         }
+        AuxPatchHead readout = readoutHead(settings, base);
+        if (readout != null && resume && Files.isRegularFile(ckpt.resolve(READOUT))) {
+            SafetensorsReader rr = SafetensorsReader.openFile(ckpt.resolve(READOUT));
+            for (var e : readout.parameters().entrySet()) {
+                e.getValue().set(rr.readFloats(e.getKey()));
+            }
+        }
         Map<String, NDArray> trainable = new LinkedHashMap<>(weights.all());
         if (aux != null) {
             trainable.putAll(aux.parameters());
+        }
+        if (readout != null) {
+            trainable.putAll(readout.parameters());
         }
         if (savedMoments != null) {
             opt.restore(savedMoments, trainable, savedOptimizerStep, base);
@@ -265,6 +289,9 @@ public final class Trainer {
         }
         if (settings.pointWeight() > 0) {
             forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
+        }
+        if (readout != null) {
+            forward.withReadout(readout, settings.positionReadout(), settings.readoutWeight());
         }
         if (savedMoments == null && settings.visionSteps() > 0) {
             if (aux == null) {
@@ -342,11 +369,16 @@ public final class Trainer {
                     perTrack.computeIfAbsent("aux", k -> new Ema()).add(l.aux().getFloat());
                     perTrack.computeIfAbsent("ground", k -> new Ema()).add(l.ground().getFloat());
                     perTrack.computeIfAbsent("point", k -> new Ema()).add(l.point().getFloat());
+                    if (readout != null && batch.stream().anyMatch(e -> e.readout() != null)) {
+                        perTrack.computeIfAbsent("readout", k -> new Ema()).add(l.readout().getFloat());
+                    }
                     if ((step + 1) % 25 == 0 || step == start) {
-                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f gnorm %.2f %s",
+                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f%s gnorm %.2f %s",
                                 step + 1, lr, loss.value(), perTrack.get("lm").value(),
                                 perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN,
-                                perTrack.get("aux").value(), perTrack.get("ground").value(), perTrack.get("point").value(), norm, track);
+                                perTrack.get("aux").value(), perTrack.get("ground").value(), perTrack.get("point").value(),
+                                readout == null ? "" : String.format(" readout %.4f", perTrack.containsKey("readout")
+                                        ? perTrack.get("readout").value() : Double.NaN), norm, track);
                         lossLog.add(line);
                         if (System.console() == null) {
                             log.println(line);
@@ -358,7 +390,7 @@ public final class Trainer {
                 boolean last = step + 1 == settings.steps();
                 outOfTime = elapsed / 60 > settings.maxMinutes();
                 if ((step + 1) % settings.checkpointEvery() == 0 || last || outOfTime) {
-                    saveCheckpoint(ckpt, weights, aux, opt, config, pre, wl, step + 1, elapsed, stageSeconds, lossLog);
+                    saveCheckpoint(ckpt, weights, aux, readout, opt, config, pre, wl, step + 1, elapsed, stageSeconds, lossLog);
                 }
                 if (outOfTime && !last) {
                     log.printf("%nstopping at step %d: the %.0f-minute budget is spent%n", step + 1, settings.maxMinutes());
@@ -489,8 +521,9 @@ public final class Trainer {
         return lines;
     }
 
-    private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AdamW opt, LlavaConfig config, PreprocessorConfig pre,
-                                WordLevelTokenizer wl, int step, double elapsed, double stageSeconds, List<String> lossLog) throws IOException {
+    private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AuxPatchHead readout, AdamW opt, LlavaConfig config,
+                                PreprocessorConfig pre, WordLevelTokenizer wl, int step, double elapsed, double stageSeconds,
+                                List<String> lossLog) throws IOException {
         Path tmp = ckpt.resolveSibling(CHECKPOINT + ".tmp");
         FileTrees.delete(tmp);
         Files.createDirectories(tmp);
@@ -503,13 +536,8 @@ public final class Trainer {
             ow.put(e.getKey(), e.getValue().getShape().getShape(), e.getValue().toFloatArray());
         }
         ow.writeFile(tmp.resolve(OPTIMIZER));
-        if (aux != null) {
-            SafetensorsWriter aw = new SafetensorsWriter();
-            for (Map.Entry<String, NDArray> e : aux.parameters().entrySet()) {
-                aw.put(e.getKey(), e.getValue().getShape().getShape(), e.getValue().toFloatArray());
-            }
-            aw.writeFile(tmp.resolve(AUX));
-        }
+        saveHead(aux, tmp.resolve(AUX));
+        saveHead(readout, tmp.resolve(READOUT));
         ObjectNode st = JSON.createObjectNode();
         st.put("step", step);
         st.put("optimizer_step", opt.stepCount());
@@ -559,6 +587,18 @@ public final class Trainer {
     }
 
     /** A kill between the two renames of a save leaves the previous checkpoint as ".old": put it back. */
+    /** A training-only head's parameters as safetensors (nothing for a null head). */
+    private static void saveHead(AuxPatchHead head, Path file) throws IOException {
+        if (head == null) {
+            return;
+        }
+        SafetensorsWriter aw = new SafetensorsWriter();
+        for (Map.Entry<String, NDArray> e : head.parameters().entrySet()) {
+            aw.put(e.getKey(), e.getValue().getShape().getShape(), e.getValue().toFloatArray());
+        }
+        aw.writeFile(file);
+    }
+
     static void recoverInterruptedSave(Path ckpt) throws IOException {
         Path old = ckpt.resolveSibling(CHECKPOINT + ".old");
         if (!Files.isDirectory(ckpt) && Files.isDirectory(old)) {

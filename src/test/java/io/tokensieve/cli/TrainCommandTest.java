@@ -160,6 +160,65 @@ class TrainCommandTest {
     }
 
     @Test
+    void aPositionReadoutKeepsItsHeadInTheCheckpointAndAResumedRunRestoresIt() throws Exception {
+        // every VQA example a comparison, so every VQA batch trains the read-out; steps alone set the rate
+        TrainSettings s = TrainSettings.smoke(3).withPositionReadout(2).withPositionShare(1).withStepSchedule(true)
+                .withMaxMinutes(30);
+        Path full = tmp.resolve("readout-full");
+        new Trainer(s, full, quiet()).run(false);
+        Path cut = tmp.resolve("readout-cut");
+        new Trainer(s.withMaxMinutes(0), cut, quiet()).run(false);
+        Path head = Path.of("checkpoint", Trainer.READOUT);
+        SafetensorsReader afterOne = SafetensorsReader.openFile(cut.resolve(head));
+        float[] one = afterOne.readFloats("readout.0.weight");
+        new Trainer(s, cut, quiet()).run(true);
+        SafetensorsReader ra = SafetensorsReader.openFile(full.resolve(head));
+        SafetensorsReader rb = SafetensorsReader.openFile(cut.resolve(head));
+        assertEquals(java.util.Set.of("readout.0.weight", "readout.0.bias", "readout.1.weight", "readout.1.bias",
+                "readout.2.weight", "readout.2.bias", "readout.3.weight", "readout.3.bias"), ra.tensors().keySet());
+        double maxDiff = 0;
+        double moved = 0;
+        for (String k : ra.tensors().keySet()) {
+            float[] x = ra.readFloats(k);
+            float[] y = rb.readFloats(k);
+            for (int i = 0; i < x.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
+            }
+        }
+        float[] end = ra.readFloats("readout.0.weight");
+        for (int i = 0; i < end.length; i++) {
+            moved = Math.max(moved, Math.abs(end[i] - one[i]));
+        }
+        assertTrue(moved > 1e-4, "the read-out trains after its first step: moved " + moved);
+        assertTrue(maxDiff < 2e-4, "the resumed read-out differs from the uninterrupted one by " + maxDiff);
+        String log = Files.readString(full.resolve("checkpoint").resolve("trainer_state.json"));
+        assertTrue(log.matches("(?s).*step 1 lr \\S+ loss .* readout \\d+\\.\\d{4} gnorm.*"), log);
+        assertFalse(Files.exists(full.resolve(Trainer.READOUT)), "the read-out is not part of the saved model");
+    }
+
+    @Test
+    void positionReadoutOptionsReachTheRunsSettingsAndRefuseLayersTheModelLacks() throws Exception {
+        Path out = tmp.resolve("readout");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-readout", "1", "--readout-weight",
+                "0.5", "--no-eval", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
+        assertEquals(1, info.get("settings").get("positionReadout").asInt(), info.toString());
+        assertEquals(0.5, info.get("settings").get("readoutWeight").asDouble(), info.toString());
+        Cli.Result deep = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-readout", "3", "--no-eval",
+                "--out", tmp.resolve("deep").toString());
+        assertEquals(2, deep.code(), deep.err());
+        assertTrue(deep.err().contains("--position-readout must be between 0 (none) and the 2 decoder layers, got 3"),
+                deep.err());
+        Cli.Result weight = Cli.run("train", "--preset", "smoke", "--steps", "1", "--readout-weight", "-1", "--no-eval",
+                "--out", tmp.resolve("weight").toString());
+        assertEquals(2, weight.code(), weight.err());
+        assertTrue(weight.err().contains("--readout-weight must be a finite weight of 0 or more, got -1.0"), weight.err());
+        assertFalse(Files.exists(tmp.resolve("deep").resolve(Trainer.TRAINING_INFO)));
+    }
+
+    @Test
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",

@@ -59,6 +59,12 @@ class ModelCardTest {
                 reproduce(dir, preset.withPatchPosition(true).withPositionOnTokens(true)));
         assertEquals("`./sieve train --preset sieve-tiny --position-share 0.5 --out DIR`",
                 reproduce(dir, preset.withPositionShare(0.5)));
+        assertEquals("`./sieve train --preset sieve-tiny --position-readout 4 --out DIR`",
+                reproduce(dir, preset.withPositionReadout(4)));
+        assertEquals("`./sieve train --preset sieve-tiny --position-readout 4 --readout-weight 0.5 --out DIR`",
+                reproduce(dir, preset.withPositionReadout(4).withReadoutWeight(0.5f)));
+        assertEquals("`./sieve train --preset sieve-tiny --out DIR`", reproduce(dir, preset.withReadoutWeight(0.5f)),
+                "a weight without a read-out changes nothing");
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));

@@ -117,6 +117,59 @@ class PointingTest {
     }
 
     @Test
+    void comparisonReadoutsAreTheCellsOfTheTwoObjectsCentresInTheQuestionsOrder() {
+        int compared = 0;
+        int apart = 0;
+        int cellPx = ShapesBench.IMAGE_SIZE / GRID;
+        for (int i = 0; i < 300; i++) {
+            VqaExample v = ShapesBench.vqa(1000, i);
+            int[] r = Pointing.comparisonReadout(v.question(), v.scene(), GRID);
+            if (!v.family().equals("relative position")) {
+                assertNull(r, "only comparisons have read-out labels: " + v.question());
+                continue;
+            }
+            assertEquals(Pointing.READOUT_KINDS, r.length);
+            List<List<SceneObject>> named = Pointing.phrases(v.question(), v.scene());
+            SceneObject[] ab = {named.get(0).get(0), named.get(1).get(0)};
+            for (int o = 0; o < 2; o++) {
+                int col = r[2 * o];
+                int row = r[2 * o + 1];
+                assertTrue(col * cellPx <= ab[o].cx() && ab[o].cx() < (col + 1) * cellPx, v.question() + " column " + col);
+                assertTrue(row * cellPx <= ab[o].cy() && ab[o].cy() < (row + 1) * cellPx, v.question() + " row " + row);
+            }
+            // the labels order the objects as the answer does (or put both in one cell on the asked axis)
+            String answer = v.answers().get(0);
+            int axis = answer.equals("left") || answer.equals("right") ? 0 : 1;
+            int sign = answer.equals("left") || answer.equals("above") ? -1 : 1;
+            int diff = r[axis] - r[2 + axis];
+            assertTrue(diff == 0 || Integer.signum(diff) == sign, v.question() + " -> " + answer + ": " + java.util.Arrays.toString(r));
+            apart += diff != 0 ? 1 : 0;
+            compared++;
+        }
+        assertTrue(compared > 10 && apart > compared / 2, compared + " comparisons, " + apart + " in different cells");
+        SceneObject any = ShapesBench.vqa(1000, 0).scene().objects().get(0);
+        assertNull(Pointing.comparisonReadout("Is the " + any.name() + " left of the " + any.name() + "?",
+                ShapesBench.vqa(1000, 0).scene(), GRID), "an object compared with itself has no labels");
+    }
+
+    @Test
+    void onlyARunWithAPositionReadoutGivesTrainingExamplesReadoutLabels() throws Exception {
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        try (SieveTokenizer tok = loaded(wl)) {
+            TrainSettings s = TrainSettings.sieveTiny().withPositionShare(1.0);
+            int labelled = 0;
+            for (int i = 0; i < 20; i++) {
+                TrainExample off = data(s, tok, wl).example("vqa", i, new java.util.SplittableRandom(i));
+                TrainExample on = data(s.withPositionReadout(4), tok, wl).example("vqa", i, new java.util.SplittableRandom(i));
+                assertNull(off.readout(), "no read-out labels unless asked for");
+                assertEquals(comparesPositions(tok, on), on.readout() != null, tok.decode(on.promptIds()));
+                labelled += on.readout() != null ? 1 : 0;
+            }
+            assertTrue(labelled >= 15, labelled + " of 20");
+        }
+    }
+
+    @Test
     void popeProbesPointAtTheProbedObjectOrNowhere() {
         int yes = 0;
         for (int i = 0; i < 60; i++) {

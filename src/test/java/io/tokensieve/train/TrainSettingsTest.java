@@ -58,6 +58,12 @@ class TrainSettingsTest {
         assertEquals(Set.of("patchPosition"), changed(t, t.withPatchPosition(true)));
         assertEquals(Set.of("positionOnTokens"), changed(t, t.withPositionOnTokens(true)));
         assertEquals(Set.of("positionShare"), changed(t, t.withPositionShare(0.5)));
+        assertEquals(Set.of("positionReadout"), changed(t, t.withPositionReadout(4)));
+        assertEquals(Set.of("readoutWeight"), changed(t, t.withReadoutWeight(0.25f)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> t.withPositionReadout(t.textLayers() + 1));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withPositionReadout(-1));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withReadoutWeight(Float.NaN));
         assertEquals(Set.of("auxWeight"), changed(t, t.with(e -> e.auxWeight = 0f)));
         assertEquals(Set.of("dataSeed"), changed(t, t.withDataSeed(2000)));
         assertEquals(2000, t.withDataSeed(2000).dataSeed());

@@ -19,6 +19,7 @@ public final class AuxPatchHead {
     private final Map<String, NDArray> params = new LinkedHashMap<>();
     private final int[] classes;
     private final int tokenKindsFrom;
+    private final String prefix;
 
     /** Every kind reads the vision features ({@code width} wide). */
     public AuxPatchHead(NDManager manager, int width, int[] classes, long seed) {
@@ -26,15 +27,29 @@ public final class AuxPatchHead {
     }
 
     /**
+     * Every kind reads rows {@code width} wide, its parameters named "{@code prefix}.K.weight|bias": the same
+     * classifiers for another training-only read-out (such as one of decoder hidden states) beside the patch head.
+     */
+    public AuxPatchHead(NDManager manager, String prefix, int width, int[] classes, long seed) {
+        this(manager, prefix, width, classes, classes.length, 0, seed);
+    }
+
+    /**
      * Kinds below {@code tokenKindsFrom} read the vision features ({@code width} wide), the rest the projected
      * tokens ({@code tokenWidth} wide).
      */
     public AuxPatchHead(NDManager manager, int width, int[] classes, int tokenKindsFrom, int tokenWidth, long seed) {
+        this(manager, "aux", width, classes, tokenKindsFrom, tokenWidth, seed);
+    }
+
+    private AuxPatchHead(NDManager manager, String prefix, int width, int[] classes, int tokenKindsFrom, int tokenWidth,
+                         long seed) {
         if (tokenKindsFrom < 0 || tokenKindsFrom > classes.length) {
             throw new IllegalArgumentException("tokenKindsFrom must be within 0.." + classes.length + ", got " + tokenKindsFrom);
         }
         this.classes = classes.clone();
         this.tokenKindsFrom = tokenKindsFrom;
+        this.prefix = prefix;
         Random rng = new Random(seed);
         for (int k = 0; k < classes.length; k++) {
             int in = k < tokenKindsFrom ? width : tokenWidth;
@@ -46,8 +61,8 @@ public final class AuxPatchHead {
             NDArray ba = manager.zeros(new Shape(classes[k]));
             wa.setRequiresGradient(true);
             ba.setRequiresGradient(true);
-            params.put("aux." + k + ".weight", wa);
-            params.put("aux." + k + ".bias", ba);
+            params.put(prefix + "." + k + ".weight", wa);
+            params.put(prefix + "." + k + ".bias", ba);
         }
     }
 
@@ -62,7 +77,7 @@ public final class AuxPatchHead {
 
     static final float RMS_EPS = 1e-6f;
 
-    /** Parameters, named "aux.K.weight|bias", for the optimiser and checkpoints. */
+    /** Parameters, named "aux.K.weight|bias" (or the prefix given), for the optimiser and checkpoints. */
     public Map<String, NDArray> parameters() {
         return params;
     }
@@ -119,8 +134,8 @@ public final class AuxPatchHead {
             if (count == 0) {
                 continue;
             }
-            NDArray logits = ai.djl.nn.core.Linear.linear(k < tokenKindsFrom ? flat : flatTokens, params.get("aux." + k + ".weight"),
-                    params.get("aux." + k + ".bias")).head(); // [I*N, C]
+            NDArray logits = ai.djl.nn.core.Linear.linear(k < tokenKindsFrom ? flat : flatTokens, params.get(prefix + "." + k + ".weight"),
+                    params.get(prefix + "." + k + ".bias")).head(); // [I*N, C]
             NDArray nll = logits.logSoftmax(-1).gather(mgr.create(lab).reshape(-1, 1), 1).reshape(n).neg(); // [I*N]
             total = total.add(nll.mul(mgr.create(m)).sum().div(mgr.create(count)));
         }

@@ -22,10 +22,13 @@ import java.util.List;
  *     question names two things that must be looked at apart (the two objects of "Is the red circle to the left or
  *     to the right of the blue square?"): {@link #pointing} then holds the first thing, this the second; null, or
  *     null entries, where both halves share {@link #pointing}
+ * @param readout optional class labels, one per kind of a training-only read-out of the decoder's hidden state at
+ *     the position predicting the first answer token ({@code TrainingForward.withReadout}), such as the columns and
+ *     rows of the two objects a relative-position question compares; -1 leaves a kind out; null where there is none
  */
 public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz,
                            float[] segTarget, String track, List<int[][]> patchLabels, int[][] pointing,
-                           int[][] pointingSecond) {
+                           int[][] pointingSecond, int[] readout) {
     /** A {@link #pointing} target meaning the sequence's first token (BOS) rather than a visual token. */
     public static final int FIRST_TOKEN = -1;
 
@@ -37,17 +40,23 @@ public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> ima
 
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, null, null, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, null, null, null, null);
     }
 
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track, List<int[][]> patchLabels) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, null, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, null, null, null);
     }
 
     /** An example whose pointed heads all share one set of targets. */
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track, List<int[][]> patchLabels, int[][] pointing) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, pointing, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, pointing, null, null);
+    }
+
+    /** An example without read-out labels. */
+    public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
+                        String track, List<int[][]> patchLabels, int[][] pointing, int[][] pointingSecond) {
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, pointing, pointingSecond, null);
     }
 }

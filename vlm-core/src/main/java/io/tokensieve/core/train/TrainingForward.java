@@ -38,6 +38,9 @@ public final class TrainingForward {
     private float pointWeight;
     private int[] pointLayers = new int[0];
     private int pointHeads;
+    private AuxPatchHead readout;
+    private int readoutLayers;
+    private float readoutWeight;
 
     public TrainingForward(LlavaForConditionalGeneration model, float segWeight) {
         this(model, segWeight, null, 0);
@@ -102,9 +105,28 @@ public final class TrainingForward {
         return this;
     }
 
+    /**
+     * Adds a read-out loss on the decoder's hidden state: at the position predicting the first answer token of every
+     * example with {@link TrainExample#readout} labels, the hidden state after the first {@code layers} decoder layers,
+     * divided by its root mean square, goes through {@code head}'s classifiers (one per label kind), weighted
+     * {@code weight}. With the columns and rows of the two objects a relative-position question compares as labels,
+     * the layers up to there must fetch each object's position apart, which an answer that depends only on their
+     * order does not demand of them.
+     */
+    public TrainingForward withReadout(AuxPatchHead head, int layers, float weight) {
+        if (layers < 1 || layers > cfg.text().numHiddenLayers()) {
+            throw new IllegalArgumentException("read-out after " + layers + " decoder layers: the model has 1.."
+                    + cfg.text().numHiddenLayers());
+        }
+        this.readout = head;
+        this.readoutLayers = layers;
+        this.readoutWeight = weight;
+        return this;
+    }
+
     /** Losses of one batch: total (what to differentiate), LM cross-entropy, mask loss and auxiliary loss (0 if none). */
     public record Losses(NDArray total, NDArray lm, NDArray seg, NDArray aux, NDArray ground, NDArray prompt,
-                         NDArray point, int answerTokens, int segExamples) {}
+                         NDArray point, NDArray readout, int answerTokens, int segExamples) {}
 
     public Losses forward(NDManager mgr, List<TrainExample> batch) {
         return forward(mgr, batch, null);
@@ -183,6 +205,8 @@ public final class TrainingForward {
         List<int[]> pointKeys = new ArrayList<>(); // their target slots
         List<int[]> pointSecondKeys = new ArrayList<>(); // target slots of the second half of the heads, or null
         List<Integer> pointExamples = new ArrayList<>(); // their example
+        List<Long> readoutRows = new ArrayList<>(); // (b * T + q) of positions predicting a first answer token
+        List<int[]> readoutLabels = new ArrayList<>(); // their labels
         long segId = cfg.extras().segTokenIndex();
         int imageCursor = 0;
         // index layout of the source matrix: [text rows][visual rows][one zero row]
@@ -210,6 +234,14 @@ public final class TrainingForward {
                         lossRows.add((long) i * tmax + slot - 1); // position predicting this token
                         lossTargets.add(id);
                         int k = j - answerStart;
+                        if (k == 0 && readout != null && e.readout() != null) {
+                            if (e.readout().length != readout.kinds()) {
+                                throw new IllegalArgumentException("read-out labels have " + e.readout().length
+                                        + " kinds, the read-out head " + readout.kinds());
+                            }
+                            readoutRows.add((long) i * tmax + slot - 1);
+                            readoutLabels.add(e.readout());
+                        }
                         if (pointed && e.pointing() != null && k < e.pointing().length && e.pointing()[k] != null
                                 && e.pointing()[k].length > 0) {
                             int[] keys = slots(e.pointing()[k], visualSlots);
@@ -270,9 +302,14 @@ public final class TrainingForward {
         NDArray attnMask = mgr.create(mask, new Shape(b, 1, tmax, tmax));
         LlamaRotaryEmbedding.Rope rope = lm.rotary().forPositions(mgr, positions);
         List<NDArray> pointProbs = new ArrayList<>();
+        NDArray readoutHidden = null; // [R, D]
         for (int li = 0; li < lm.layers().size(); li++) {
             LlamaDecoderLayer.Output o = lm.layers().get(li).forward(h, rope, attnMask, null);
             h = o.hidden(); // [B, T, D]
+            if (li + 1 == readoutLayers && !readoutRows.isEmpty() && massOut == null) {
+                readoutHidden = h.reshape((long) b * tmax, d).get(new NDIndex("{}",
+                        mgr.create(readoutRows.stream().mapToLong(Long::longValue).toArray()))); // [R, D]
+            }
             if (!pointRows.isEmpty() && (massOut != null || contains(pointLayers, li))) {
                 pointProbs.add(o.probs()); // [B, H, T, T]
             }
@@ -372,8 +409,28 @@ public final class TrainingForward {
             pointLoss = pointing(mgr, pointProbs, pointRows, pointKeys, pointSecondKeys, b, tmax);
             total = total.add(Ops.scale(pointLoss, pointWeight));
         }
-        return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, pointLoss, lossRows.size(),
-                segRows.size());
+        NDArray readoutLoss = mgr.zeros(new Shape());
+        if (readoutHidden != null) {
+            readoutLoss = readout(readoutHidden, readoutLabels);
+            total = total.add(Ops.scale(readoutLoss, readoutWeight));
+        }
+        return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, pointLoss, readoutLoss,
+                lossRows.size(), segRows.size());
+    }
+
+    /** The read-out head's loss (sum over kinds of the mean cross-entropy) of RMS-normalised hidden rows [R, D]. */
+    private NDArray readout(NDArray hidden, List<int[]> labels) {
+        int r = labels.size();
+        int[][] byKind = new int[readout.kinds()][r];
+        for (int k = 0; k < byKind.length; k++) {
+            for (int row = 0; row < r; row++) {
+                byKind[k][row] = labels.get(row)[k];
+            }
+        }
+        float[] every = new float[r];
+        java.util.Arrays.fill(every, 1f);
+        NDArray x = AuxPatchHead.rmsNormalised(hidden).reshape(r, 1, hidden.getShape().get(1)); // [R, 1, D]
+        return readout.loss(x, byKind, every);
     }
 
     /**

@@ -279,6 +279,91 @@ class TrainingForwardTest {
     }
 
     @Test
+    void readoutLossIsAPlainJavaCrossEntropyOfTheHiddenStateAfterTheFirstLayers() {
+        VlmModel vm = TestModels.tiny();
+        LlavaForConditionalGeneration model = vm.model();
+        LlavaConfig c = vm.config();
+        long img = c.imageTokenIndex();
+        int d = (int) c.text().hiddenSize();
+        int layersRead = c.text().numHiddenLayers(); // the tiny model's last layer; 1 below
+        int[] classes = {3, 5};
+        // two examples with labels (one kind left out of the second), one without: padding and offsets differ
+        List<TrainExample> batch = List.of(
+                new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null, "vqa", null,
+                        null, null, new int[] {2, 4}),
+                new TrainExample(new long[] {1, 5, img, 6, 7}, new long[] {8, 9, 2}, List.of(pixels(c, 6)), null, null,
+                        "vqa", null, null, null, new int[] {-1, 1}),
+                new TrainExample(new long[] {1, img, 7, 7}, new long[] {6, 2}, List.of(pixels(c, 7)), null, null, "vqa"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int layers : new int[] {1, layersRead}) {
+                AuxPatchHead head = new AuxPatchHead(m, "readout", d, classes, 11);
+                TrainingForward.Losses l = new TrainingForward(model, 1f).withReadout(head, layers, 0.5f).forward(m, batch);
+                double[] want = new double[classes.length];
+                int[] count = new int[classes.length];
+                for (TrainExample e : batch.subList(0, 2)) {
+                    List<float[]> hidden = new ArrayList<>();
+                    int t = layerProbs(m, model, c, e, new int[0], new ArrayList<>(), hidden);
+                    int q = e.promptIds().length - 1 + c.vision().numPatches() - 1; // predicts the first answer token
+                    double[] x = new double[d];
+                    double ms = 0;
+                    for (int k = 0; k < d; k++) {
+                        x[k] = hidden.get(layers - 1)[q * d + k];
+                        ms += x[k] * x[k] / d;
+                    }
+                    assertEquals(t * d, hidden.get(layers - 1).length);
+                    for (int kind = 0; kind < classes.length; kind++) {
+                        int label = e.readout()[kind];
+                        if (label < 0) {
+                            continue;
+                        }
+                        float[] w = head.parameters().get("readout." + kind + ".weight").toFloatArray(); // [C, D]
+                        float[] bias = head.parameters().get("readout." + kind + ".bias").toFloatArray();
+                        double[] logit = new double[classes[kind]];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int cl = 0; cl < logit.length; cl++) {
+                            logit[cl] = bias[cl];
+                            for (int k = 0; k < d; k++) {
+                                logit[cl] += w[cl * d + k] * x[k] / Math.sqrt(ms + 1e-6);
+                            }
+                            max = Math.max(max, logit[cl]);
+                        }
+                        double z = 0;
+                        for (double v : logit) {
+                            z += Math.exp(v - max);
+                        }
+                        want[kind] += -(logit[label] - max - Math.log(z));
+                        count[kind]++;
+                    }
+                }
+                assertEquals(want[0] / count[0] + want[1] / count[1], l.readout().getFloat(), 1e-4,
+                        "read-out loss after " + layers + " layers");
+                assertEquals(l.lm().getFloat() + 0.5f * l.readout().getFloat(), l.total().getFloat(), 1e-4,
+                        "total = lm + w * readout");
+            }
+            assertEquals(0f, new TrainingForward(model, 1f).forward(m, batch).readout().getFloat(), "none unless asked for");
+        }
+    }
+
+    @Test
+    void readoutRefusesLayerCountsTheModelDoesNotHaveAndLabelsOfAnotherWidth() {
+        VlmModel vm = TestModels.tiny();
+        LlavaConfig c = vm.config();
+        int layers = c.text().numHiddenLayers();
+        try (NDManager m = NDManager.newBaseManager()) {
+            AuxPatchHead head = new AuxPatchHead(m, "readout", (int) c.text().hiddenSize(), new int[] {3, 3}, 1);
+            TrainingForward f = new TrainingForward(vm.model(), 1f);
+            assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> f.withReadout(head, 0, 1f)).getMessage().contains("decoder layers"));
+            assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> f.withReadout(head, layers + 1, 1f)).getMessage().contains("decoder layers"));
+            TrainExample three = new TrainExample(new long[] {1, c.imageTokenIndex(), 5}, new long[] {6, 2},
+                    List.of(pixels(c, 5)), null, null, "vqa", null, null, null, new int[] {0, 1, 2});
+            assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> f.withReadout(head, 1, 1f).forward(m, List.of(three))).getMessage().contains("3 kinds"));
+        }
+    }
+
+    @Test
     void pointingRefusesLayersAndHeadsTheModelDoesNotHave() {
         VlmModel vm = TestModels.tiny();
         TrainingForward f = new TrainingForward(vm.model(), 1f);
@@ -308,6 +393,12 @@ class TrainingForwardTest {
     /** Attention probabilities of the given layers for one example, embedded and masked as at inference; returns T. */
     private static int layerProbs(NDManager m, LlavaForConditionalGeneration model, LlavaConfig c, TrainExample e, int[] layers,
                                   List<float[]> out) {
+        return layerProbs(m, model, c, e, layers, out, new ArrayList<>());
+    }
+
+    /** As above, also collecting every layer's output hidden states ({@code [T * D]} each) in {@code hidden}. */
+    private static int layerProbs(NDManager m, LlavaForConditionalGeneration model, LlavaConfig c, TrainExample e, int[] layers,
+                                  List<float[]> out, List<float[]> hidden) {
         int size = c.vision().imageSize();
         int per = c.vision().numPatches();
         long d = c.text().hiddenSize();
@@ -347,6 +438,7 @@ class TrainingForwardTest {
         for (int li = 0; li < all.size(); li++) {
             LlamaDecoderLayer.Output o = all.get(li).forward(h, rope, mk, null);
             h = o.hidden();
+            hidden.add(h.toFloatArray());
             int layer = li;
             if (Arrays.stream(layers).anyMatch(x -> x == layer)) {
                 out.add(o.probs().toFloatArray());
