@@ -3,6 +3,7 @@ package io.tokensieve.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.train.AnswerProbe;
 import io.tokensieve.train.AttentionProbe;
 import io.tokensieve.train.FinalEvaluation;
 import io.tokensieve.train.ModelCard;
@@ -140,6 +141,13 @@ final class TrainCommand implements Callable<Integer> {
                     + "the mass at the [SEG] position on the referred object; print the table")
     Integer probeAttention;
 
+    @Option(names = "--probe-answer", paramLabel = "QUESTIONS", arity = "0..1", fallbackValue = "600",
+            description = "do not train: measure what the decoder of the model in OUT holds where it answers QUESTIONS "
+                    + "held-out relative-position questions (default 600): per decoder layer, how well linear read-outs "
+                    + "of the hidden state at the answer position give each named object's column and row, their order "
+                    + "along the asked axis and the answer; print the table")
+    Integer probeAnswer;
+
     @Option(names = "--eval-only", description = "do not train: evaluate the model in OUT and (re)write its model card")
     boolean evalOnly;
 
@@ -271,6 +279,17 @@ final class TrainCommand implements Callable<Integer> {
             checkProbe("--probe-attention", probeAttention, "question");
             try (VlmModel vm = VlmModel.load(out, ai.djl.Device.cpu())) {
                 System.out.print(AttentionProbe.table(AttentionProbe.run(vm, probeAttention), probeAttention));
+            }
+            return 0;
+        }
+        if (probeAnswer != null) {
+            checkProbe("--probe-answer", probeAnswer, "question");
+            if (probeAnswer < 4) {
+                throw new Errors.UserException("--probe-answer needs at least 4 questions (half fit, half measured), got "
+                        + probeAnswer);
+            }
+            try (VlmModel vm = VlmModel.load(out, ai.djl.Device.cpu())) {
+                System.out.print(AnswerProbe.table(AnswerProbe.run(vm, probeAnswer), probeAnswer));
             }
             return 0;
         }

@@ -144,8 +144,26 @@ public final class TrainingForward {
         return out;
     }
 
-    /** With {@code massOut} non-null: fills it as {@link #pointingMass} describes and returns null, no losses. */
+    /**
+     * What the decoder holds where it answers: for each example, the hidden state at the position predicting its first
+     * answer token, before the first decoder layer (the embedded token) and after each layer,
+     * {@code [example][0..layers][D]} (before the final norm). Computes no loss.
+     */
+    public float[][][] answerHidden(NDManager mgr, List<TrainExample> batch) {
+        float[][][] out = new float[batch.size()][][];
+        forward(mgr, batch, null, out);
+        return out;
+    }
+
     private Losses forward(NDManager mgr, List<TrainExample> batch, float[][][] massOut) {
+        return forward(mgr, batch, massOut, null);
+    }
+
+    /**
+     * With {@code massOut} non-null: fills it as {@link #pointingMass} describes and returns null, no losses; likewise
+     * {@code hiddenOut} as {@link #answerHidden} describes.
+     */
+    private Losses forward(NDManager mgr, List<TrainExample> batch, float[][][] massOut, float[][][] hiddenOut) {
         boolean pointed = pointWeight > 0 || massOut != null;
         int b = batch.size();
         long imageId = cfg.imageTokenIndex();
@@ -207,6 +225,8 @@ public final class TrainingForward {
         List<Integer> pointExamples = new ArrayList<>(); // their example
         List<Long> readoutRows = new ArrayList<>(); // (b * T + q) of positions predicting a first answer token
         List<int[]> readoutLabels = new ArrayList<>(); // their labels
+        long[] answerRows = new long[b]; // (b * T + q) of each example's position predicting its first answer token
+        java.util.Arrays.fill(answerRows, -1);
         long segId = cfg.extras().segTokenIndex();
         int imageCursor = 0;
         // index layout of the source matrix: [text rows][visual rows][one zero row]
@@ -234,6 +254,9 @@ public final class TrainingForward {
                         lossRows.add((long) i * tmax + slot - 1); // position predicting this token
                         lossTargets.add(id);
                         int k = j - answerStart;
+                        if (k == 0) {
+                            answerRows[i] = (long) i * tmax + slot - 1;
+                        }
                         if (k == 0 && readout != null && e.readout() != null) {
                             if (e.readout().length != readout.kinds()) {
                                 throw new IllegalArgumentException("read-out labels have " + e.readout().length
@@ -303,9 +326,16 @@ public final class TrainingForward {
         LlamaRotaryEmbedding.Rope rope = lm.rotary().forPositions(mgr, positions);
         List<NDArray> pointProbs = new ArrayList<>();
         NDArray readoutHidden = null; // [R, D]
+        if (hiddenOut != null) {
+            keepAnswerRows(mgr, h, answerRows, hiddenOut, 0, lm.layers().size() + 1);
+        }
         for (int li = 0; li < lm.layers().size(); li++) {
             LlamaDecoderLayer.Output o = lm.layers().get(li).forward(h, rope, attnMask, null);
             h = o.hidden(); // [B, T, D]
+            if (hiddenOut != null) {
+                keepAnswerRows(mgr, h, answerRows, hiddenOut, li + 1, lm.layers().size() + 1);
+                continue;
+            }
             if (li + 1 == readoutLayers && !readoutRows.isEmpty() && massOut == null) {
                 readoutHidden = h.reshape((long) b * tmax, d).get(new NDIndex("{}",
                         mgr.create(readoutRows.stream().mapToLong(Long::longValue).toArray()))); // [R, D]
@@ -313,6 +343,9 @@ public final class TrainingForward {
             if (!pointRows.isEmpty() && (massOut != null || contains(pointLayers, li))) {
                 pointProbs.add(o.probs()); // [B, H, T, T]
             }
+        }
+        if (hiddenOut != null) {
+            return null;
         }
         if (massOut != null) {
             if (!pointRows.isEmpty()) {
@@ -431,6 +464,22 @@ public final class TrainingForward {
         java.util.Arrays.fill(every, 1f);
         NDArray x = AuxPatchHead.rmsNormalised(hidden).reshape(r, 1, hidden.getShape().get(1)); // [R, 1, D]
         return readout.loss(x, byKind, every);
+    }
+
+    /** Copies hidden states [B, T, D] at each example's answer row into {@code out[example][at]} (of {@code stages}). */
+    private static void keepAnswerRows(NDManager mgr, NDArray h, long[] rows, float[][][] out, int at, int stages) {
+        long d = h.getShape().get(2);
+        float[] all = h.reshape(-1, d).get(new NDIndex("{}", mgr.create(java.util.Arrays.stream(rows)
+                .map(r -> Math.max(r, 0)).toArray()))).toFloatArray(); // [B * D]
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0) {
+                continue; // an example without an answer
+            }
+            if (out[i] == null) {
+                out[i] = new float[stages][];
+            }
+            out[i][at] = java.util.Arrays.copyOfRange(all, (int) (i * d), (int) ((i + 1) * d));
+        }
     }
 
     /**

@@ -345,6 +345,38 @@ class TrainingForwardTest {
     }
 
     @Test
+    void answerHiddenIsTheInferencePathsStateAtTheAnswerPositionBeforeAndAfterEveryLayer() {
+        VlmModel vm = TestModels.tiny();
+        LlavaForConditionalGeneration model = vm.model();
+        LlavaConfig c = vm.config();
+        long img = c.imageTokenIndex();
+        int d = (int) c.text().hiddenSize();
+        int layers = c.text().numHiddenLayers();
+        List<TrainExample> batch = List.of(
+                new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null, "vqa"),
+                new TrainExample(new long[] {1, 5, img, 6, 7}, new long[] {8, 9, 2}, List.of(pixels(c, 6)), null, null,
+                        "vqa"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[][][] got = new TrainingForward(model, 1f).answerHidden(m, batch);
+            for (int i = 0; i < batch.size(); i++) {
+                TrainExample e = batch.get(i);
+                assertEquals(layers + 1, got[i].length, "the embedding and every layer");
+                List<float[]> hidden = new ArrayList<>();
+                layerProbs(m, model, c, e, new int[0], new ArrayList<>(), hidden);
+                int q = e.promptIds().length - 1 + c.vision().numPatches() - 1;
+                float[] embedded = model.languageModel().embed(m.create(new long[] {e.promptIds()[e.promptIds().length - 1]}))
+                        .toFloatArray(); // the last prompt token is text in both examples
+                for (int k = 0; k < d; k++) {
+                    assertEquals(embedded[k], got[i][0][k], 1e-5, "embedding, example " + i);
+                    for (int l = 1; l <= layers; l++) {
+                        assertEquals(hidden.get(l - 1)[q * d + k], got[i][l][k], 1e-4, "after layer " + l + ", example " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void readoutRefusesLayerCountsTheModelDoesNotHaveAndLabelsOfAnotherWidth() {
         VlmModel vm = TestModels.tiny();
         LlavaConfig c = vm.config();
