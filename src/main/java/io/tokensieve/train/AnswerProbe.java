@@ -43,8 +43,10 @@ public final class AnswerProbe {
      *     counts as wrong)
      * @param answer share where a read-out of the answer's sign (first object before or after the second along the
      *     asked axis) is right
+     * @param axis share where a read-out of the asked axis (left/right or above/below, which the question's words
+     *     give) is right: the control, which a working read-out finds once the answer position has read the question
      */
-    public record Row(String stage, double[] exact, double ordered, double answer) {}
+    public record Row(String stage, double[] exact, double ordered, double answer, double axis) {}
 
     /**
      * The probe's result: questions measured (the second half of those kept), the rows, and the share of the
@@ -119,11 +121,13 @@ public final class AnswerProbe {
         int d = hidden.get(0)[0].length;
         double[][][] oneHot = new double[4][grid][fit]; // [kind][class][question]
         double[][] sign = new double[1][fit];
+        double[][] axes = new double[1][fit];
         for (int q = 0; q < fit; q++) {
             for (int k = 0; k < 4; k++) {
                 oneHot[k][labels.get(q)[k]][q] = 1;
             }
             sign[0][q] = labels.get(q)[5];
+            axes[0][q] = labels.get(q)[4] == 0 ? -1 : 1;
         }
         double[] frequent = new double[4];
         for (int k = 0; k < 4; k++) {
@@ -149,9 +153,11 @@ public final class AnswerProbe {
                 cls[k] = LinearReadout.fit(fitRows, oneHot[k], d, RIDGE);
             }
             LinearReadout order = LinearReadout.fit(fitRows, sign, d, RIDGE)[0];
+            LinearReadout axis = LinearReadout.fit(fitRows, axes, d, RIDGE)[0];
             int[] exact = new int[4];
             int ordered = 0;
             int answered = 0;
+            int axisRead = 0;
             for (int q = fit; q < n; q++) {
                 int[] l = labels.get(q);
                 int[] read = new int[4];
@@ -162,10 +168,12 @@ public final class AnswerProbe {
                 int diff = read[l[4]] - read[2 + l[4]];
                 ordered += diff != 0 && Integer.signum(diff) == l[5] ? 1 : 0;
                 answered += Math.signum(order.apply(x, q)) == l[5] ? 1 : 0;
+                axisRead += (axis.apply(x, q) < 0 ? 0 : 1) == l[4] ? 1 : 0;
             }
             double m = n - fit;
             rows.add(new Row(s == 0 ? "embedding" : "after layer " + s,
-                    new double[] {exact[0] / m, exact[1] / m, exact[2] / m, exact[3] / m}, ordered / m, answered / m));
+                    new double[] {exact[0] / m, exact[1] / m, exact[2] / m, exact[3] / m}, ordered / m, answered / m,
+                    axisRead / m));
         }
         return new Report(n - fit, rows, frequent);
     }
@@ -190,15 +198,17 @@ public final class AnswerProbe {
                         + "two single objects; linear read-outs of the hidden state at the position predicting the answer, "
                         + "fit on the first half, measured on the other %d: each object's cell column and row (exact), "
                         + "whether the read cells order the objects along the asked axis as the answer does (a tie is "
-                        + "wrong), and the answer read directly (%%)%n%n", questions, SEED, r.measured()));
-        b.append("| stage | first column | first row | second column | second row | read cells ordered | answer read |\n");
-        b.append("|---|---|---|---|---|---|---|\n");
+                        + "wrong), the answer read directly, and as a control the asked axis, which the question's words "
+                        + "give (%%)%n%n", questions, SEED, r.measured()));
+        b.append("| stage | first column | first row | second column | second row | read cells ordered | answer read "
+                + "| axis read (control) |\n");
+        b.append("|---|---|---|---|---|---|---|---|\n");
         for (Row row : r.rows()) {
-            b.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", row.stage(),
+            b.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", row.stage(),
                     100 * row.exact()[0], 100 * row.exact()[1], 100 * row.exact()[2], 100 * row.exact()[3],
-                    100 * row.ordered(), 100 * row.answer()));
+                    100 * row.ordered(), 100 * row.answer(), 100 * row.axis()));
         }
-        b.append(String.format(Locale.ROOT, "| the fitted half's most frequent cell | %.1f | %.1f | %.1f | %.1f | - | - |%n",
+        b.append(String.format(Locale.ROOT, "| the fitted half's most frequent cell | %.1f | %.1f | %.1f | %.1f | - | - | - |%n",
                 100 * r.frequent()[0], 100 * r.frequent()[1], 100 * r.frequent()[2], 100 * r.frequent()[3]));
         return b.toString();
     }

@@ -45,6 +45,7 @@ class AnswerProbeTest {
                 cellsHot[k * GRID + cells[k]] += 1;
             }
             answerOnly[0] = 3 * sign;
+            noise[1] = axis == 0 ? -2 : 2; // every stage holds the asked axis, as the question's words give it
             hidden.add(new float[][] {noise, cellsHot, answerOnly});
         }
         AnswerProbe.Report rep = AnswerProbe.measure(hidden, labels, GRID);
@@ -63,6 +64,8 @@ class AnswerProbeTest {
         assertTrue(cells.ordered() > 0.95, "read cells order the objects: " + cells.ordered());
         assertTrue(noise.ordered() < 0.65 && noise.answer() < 0.65, noise.ordered() + " " + noise.answer());
         assertTrue(answer.answer() > 0.97, "the answer is read where it is held: " + answer.answer());
+        assertTrue(noise.axis() > 0.95, "the control reads the asked axis: " + noise.axis());
+        assertTrue(cells.axis() < 0.7, "nor where it is not held: " + cells.axis());
         String table = AnswerProbe.table(rep, 400);
         assertTrue(table.contains("| after layer 1 | 100.0 |") || table.contains("| after layer 1 | 9"), table);
         assertTrue(table.contains("most frequent cell"), table);
