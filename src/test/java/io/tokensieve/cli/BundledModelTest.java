@@ -186,4 +186,31 @@ class BundledModelTest {
         assertEquals(2, none.exit(), none.err());
         assertTrue(none.err().contains("no model in"), none.err());
     }
+
+    @Test
+    void theAnswerProbeReadsTheQuestionsAxisAtTheAnswerPositionAndNothingFromAConstantState() {
+        Cli.Result r = Cli.run("train", "--probe-answer", "120", "--out", MODEL.toString());
+        assertEquals(0, r.exit(), r.err());
+        // rows: | stage | 4 cells | ordered | answer | axis |; the first stage is the embedded last prompt token, the
+        // same for every question, so its cell read-outs can only give the fitted half's most frequent cells
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\| (embedding|after layer \\d) \\|(.*)").matcher(r.out());
+        java.util.List<String[]> rows = new java.util.ArrayList<>();
+        while (m.find()) {
+            rows.add(m.group(2).replace(" ", "").split("\\|"));
+        }
+        assertEquals(9, rows.size(), r.out()); // the embedding and 8 decoder layers
+        java.util.regex.Matcher f = java.util.regex.Pattern.compile("\\| the fitted half's most frequent cell \\|(.*)")
+                .matcher(r.out());
+        assertTrue(f.find(), r.out());
+        String[] frequent = f.group(1).replace(" ", "").split("\\|");
+        for (int k = 0; k < 4; k++) {
+            assertEquals(frequent[k], rows.get(0)[k], "a constant state reads the most frequent cell\n" + r.out());
+        }
+        // the asked axis (left/right or above/below) is in the question's words: once a layer has read them, the
+        // control finds it; a wrong answer position or misaligned labels would leave it near 50%
+        assertTrue(Double.parseDouble(rows.get(8)[6]) >= 90, "axis after the last layer\n" + r.out());
+        Cli.Result few = Cli.run("train", "--probe-answer", "3", "--out", MODEL.toString());
+        assertEquals(2, few.exit(), few.err());
+        assertTrue(few.err().contains("--probe-answer needs at least 4 questions"), few.err());
+    }
 }
