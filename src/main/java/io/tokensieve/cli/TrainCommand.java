@@ -93,6 +93,11 @@ final class TrainCommand implements Callable<Integer> {
             + "positions apart; 0 turns it off (default: the preset's; sieve-tiny: 0)")
     Integer positionReadout;
 
+    @Option(names = "--lr-scale", paramLabel = "PATTERN=F", description = "weights whose name starts with PATTERN "
+            + "('*' stands for any run of characters without a dot, e.g. model.language_model.layers.*.self_attn.v_proj) "
+            + "train at F times the learning rate; repeatable, the first pattern naming a weight wins (default: none)")
+    List<String> lrScales;
+
     @Option(names = "--readout-weight", paramLabel = "W", description = "weight of the --position-readout loss "
             + "(default: the preset's, 1.0 for sieve-tiny)")
     Float readoutWeight;
@@ -232,6 +237,23 @@ final class TrainCommand implements Callable<Integer> {
                 s = s.withReadoutWeight(readoutWeight);
             } catch (IllegalArgumentException e) {
                 throw new Errors.UserException("--readout-weight " + e.getMessage());
+            }
+        }
+        for (String scale : lrScales == null ? List.<String>of() : lrScales) {
+            int eq = scale.lastIndexOf('=');
+            try {
+                if (eq < 0) {
+                    throw new IllegalArgumentException("must be PATTERN=F");
+                }
+                double f;
+                try {
+                    f = Double.parseDouble(scale.substring(eq + 1));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("F must be a number, got '" + scale.substring(eq + 1) + "'");
+                }
+                s = s.withLrScale(scale.substring(0, eq), f);
+            } catch (IllegalArgumentException e) {
+                throw new Errors.UserException("--lr-scale " + scale + ": " + e.getMessage());
             }
         }
         if (s.positionOnTokens() && !s.patchPosition()) {

@@ -61,7 +61,13 @@ public record TrainSettings(
         boolean positionOnTokens,
         double positionShare,
         int positionReadout,
-        float readoutWeight) {
+        float readoutWeight,
+        Map<String, Double> lrScales) {
+
+    public TrainSettings {
+        // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
+        lrScales = lrScales == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(lrScales));
+    }
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -82,7 +88,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of());
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -91,7 +97,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
                 t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
-                t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight());
+                t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight(), t.lrScales());
     }
 
     public TrainSettings withSteps(int n) {
@@ -233,6 +239,34 @@ public record TrainSettings(
         return with(e -> e.readoutWeight = w);
     }
 
+    /**
+     * With the weights whose checkpoint key (or training-only head parameter name) starts with {@code pattern} training
+     * at {@code factor} times the learning rate; {@code *} in the pattern stands for any run of characters without a
+     * dot ("model.language_model.layers.*.self_attn.v_proj"). Adds to the patterns already given; where two name one
+     * weight, the first given wins.
+     */
+    public TrainSettings withLrScale(String pattern, double factor) {
+        if (pattern == null || pattern.isBlank()) {
+            throw new IllegalArgumentException("needs a weight name pattern before '='");
+        }
+        if (!(factor > 0) || Double.isInfinite(factor)) {
+            throw new IllegalArgumentException("factor of '" + pattern + "' must be a finite number above 0, got " + factor);
+        }
+        Map<String, Double> m = new LinkedHashMap<>(lrScales);
+        m.put(pattern, factor);
+        return with(e -> e.lrScales = m);
+    }
+
+    /** Whether weight name {@code key} starts with {@link #withLrScale} pattern {@code pattern}. */
+    public static boolean lrScaleNames(String pattern, String key) {
+        StringBuilder re = new StringBuilder();
+        String[] parts = pattern.split("\\*", -1);
+        for (int i = 0; i < parts.length; i++) {
+            re.append(i > 0 ? "[^.]*" : "").append(java.util.regex.Pattern.quote(parts[i]));
+        }
+        return java.util.regex.Pattern.compile(re.toString()).matcher(key).lookingAt();
+    }
+
     /** Relative-position questions of {@link #withPositionShare} come from this ShapesBench seed offset past the data seed. */
     public static final long POSITION_SEED_OFFSET = 3;
 
@@ -312,6 +346,7 @@ public record TrainSettings(
         double positionShare;
         int positionReadout;
         float readoutWeight;
+        Map<String, Double> lrScales;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -361,6 +396,7 @@ public record TrainSettings(
             positionShare = t.positionShare;
             positionReadout = t.positionReadout;
             readoutWeight = t.readoutWeight;
+            lrScales = t.lrScales;
         }
 
         TrainSettings build() {
@@ -370,7 +406,7 @@ public record TrainSettings(
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
-                    positionReadout, readoutWeight);
+                    positionReadout, readoutWeight, lrScales);
         }
     }
 

@@ -277,6 +277,14 @@ public final class Trainer {
         if (readout != null) {
             trainable.putAll(readout.parameters());
         }
+        for (var e : settings.lrScales().entrySet()) {
+            List<String> named = trainable.keySet().stream().filter(k -> TrainSettings.lrScaleNames(e.getKey(), k)).toList();
+            if (named.isEmpty()) {
+                throw new IllegalArgumentException("--lr-scale " + e.getKey() + ": names no weight of this run (weights are "
+                        + "named like " + CheckpointKeys.textLayer(0, "self_attn.v_proj.weight") + ")");
+            }
+            named.forEach(k -> opt.scaleLearningRate(k, e.getValue().floatValue()));
+        }
         if (savedMoments != null) {
             opt.restore(savedMoments, trainable, savedOptimizerStep, base);
         }

@@ -197,6 +197,52 @@ class TrainCommandTest {
     }
 
     @Test
+    void lrScalesChangeOnlyTheWeightsTheyNameAndAPatternNamingNoneIsRefused() throws Exception {
+        String v0 = io.tokensieve.core.weights.CheckpointKeys.textLayer(0, "self_attn.v_proj.weight");
+        Path plain = tmp.resolve("plain");
+        Path slow = tmp.resolve("slow");
+        assertEquals(0, Cli.run("train", "--preset", "smoke", "--steps", "1", "--step-schedule", "--no-eval", "--out",
+                plain.toString()).code());
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--step-schedule", "--lr-scale",
+                "model.language_model.layers.*.self_attn.v_proj=1e-6", "--no-eval", "--out", slow.toString());
+        assertEquals(0, r.code(), r.err());
+        SafetensorsReader a = SafetensorsReader.openDir(plain);
+        SafetensorsReader b = SafetensorsReader.openDir(slow);
+        int named = 0;
+        for (String k : a.tensors().keySet()) {
+            float[] x = a.readFloats(k);
+            float[] y = b.readFloats(k);
+            double diff = 0;
+            for (int i = 0; i < x.length; i++) {
+                diff = Math.max(diff, Math.abs(x[i] - y[i]));
+            }
+            if (TrainSettings.lrScaleNames("model.language_model.layers.*.self_attn.v_proj", k)) {
+                named++;
+                assertTrue(diff > 1e-4, k + " took (almost) no step: differs by " + diff);
+            } else {
+                assertTrue(diff < 1e-5, k + " is not named and takes the same step: differs by " + diff);
+            }
+        }
+        assertTrue(named >= 2 && b.tensors().containsKey(v0), "every layer's v_proj: " + named);
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(slow.resolve(Trainer.TRAINING_INFO).toFile());
+        assertEquals(1e-6, info.get("settings").get("lrScales").get("model.language_model.layers.*.self_attn.v_proj")
+                .asDouble(), info.toString());
+        Cli.Result none = Cli.run("train", "--preset", "smoke", "--steps", "1", "--lr-scale", "self_attn=2", "--no-eval",
+                "--out", tmp.resolve("none").toString());
+        assertEquals(2, none.code(), none.err());
+        assertTrue(none.err().contains("--lr-scale self_attn: names no weight of this run"), none.err());
+        Cli.Result word = Cli.run("train", "--preset", "smoke", "--steps", "1", "--lr-scale", "readout=fast", "--no-eval",
+                "--out", tmp.resolve("word").toString());
+        assertEquals(2, word.code(), word.err());
+        assertTrue(word.err().contains("--lr-scale readout=fast: F must be a number, got 'fast'"), word.err());
+        Cli.Result bare = Cli.run("train", "--preset", "smoke", "--steps", "1", "--lr-scale", "readout", "--no-eval",
+                "--out", tmp.resolve("bare").toString());
+        assertEquals(2, bare.code(), bare.err());
+        assertTrue(bare.err().contains("must be PATTERN=F"), bare.err());
+    }
+
+    @Test
     void positionReadoutOptionsReachTheRunsSettingsAndRefuseLayersTheModelLacks() throws Exception {
         Path out = tmp.resolve("readout");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-readout", "1", "--readout-weight",

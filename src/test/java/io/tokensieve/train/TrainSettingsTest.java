@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The copies of a {@link TrainSettings}: each changes the fields it names and keeps every other one. */
@@ -69,6 +70,39 @@ class TrainSettingsTest {
         assertEquals(2000, t.withDataSeed(2000).dataSeed());
         assertEquals(Set.of("initSeed"), changed(t, t.withInitSeed(7)));
         assertEquals(7, t.withInitSeed(7).initSeed());
+    }
+
+    @Test
+    void lrScalePatternsNameWeightsByPrefixWithStarsWithinOneNamePart() {
+        TrainSettings t = TrainSettings.sieveTiny();
+        assertEquals(Set.of("lrScales"), changed(t, t.withLrScale("readout", 5)));
+        TrainSettings two = t.withLrScale("b", 2).withLrScale("a", 3);
+        assertEquals(java.util.List.of("b", "a"), java.util.List.copyOf(two.lrScales().keySet()), "order kept");
+        String v0 = "model.language_model.layers.0.self_attn.v_proj.weight";
+        assertTrue(TrainSettings.lrScaleNames("model.language_model.layers.*.self_attn.v_proj", v0));
+        assertTrue(TrainSettings.lrScaleNames("model.language_model.layers.*.self_attn.v_proj",
+                "model.language_model.layers.12.self_attn.v_proj.weight"));
+        assertFalse(TrainSettings.lrScaleNames("model.language_model.layers.*.self_attn.v_proj",
+                "model.language_model.layers.0.self_attn.q_proj.weight"));
+        assertFalse(TrainSettings.lrScaleNames("model.*.self_attn", v0), "a star does not cross a dot");
+        assertTrue(TrainSettings.lrScaleNames("*.language_model", v0));
+        assertTrue(TrainSettings.lrScaleNames("readout", "readout.0.weight"));
+        assertFalse(TrainSettings.lrScaleNames("self_attn", v0), "a pattern is a prefix, not a substring");
+        assertTrue(TrainSettings.lrScaleNames("a.(b)+", "a.(b)+.weight"));
+        assertFalse(TrainSettings.lrScaleNames("a.(b)+", "a.bb.weight"), "other characters are literal");
+        for (double bad : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withLrScale("x", bad));
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withLrScale(" ", 2));
+        // a training.json written before the option reads back without scales
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode old = json.valueToTree(t);
+        old.remove("lrScales");
+        try {
+            assertEquals(java.util.Map.of(), json.treeToValue(old, TrainSettings.class).lrScales());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
