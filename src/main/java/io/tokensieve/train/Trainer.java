@@ -277,13 +277,15 @@ public final class Trainer {
         if (readout != null) {
             trainable.putAll(readout.parameters());
         }
+        java.util.Set<String> scaled = new java.util.HashSet<>(); // the first pattern naming a weight wins
         for (var e : settings.lrScales().entrySet()) {
             List<String> named = trainable.keySet().stream().filter(k -> TrainSettings.lrScaleNames(e.getKey(), k)).toList();
             if (named.isEmpty()) {
                 throw new IllegalArgumentException("--lr-scale " + e.getKey() + ": names no weight of this run (weights are "
                         + "named like " + CheckpointKeys.textLayer(0, "self_attn.v_proj.weight") + ")");
             }
-            named.forEach(k -> opt.scaleLearningRate(k, e.getValue().floatValue()));
+            // whole keys, which override the built-in factors (fresh layers, position embeddings) on the same weights
+            named.stream().filter(scaled::add).forEach(k -> opt.scaleLearningRate(k, e.getValue().floatValue()));
         }
         if (savedMoments != null) {
             opt.restore(savedMoments, trainable, savedOptimizerStep, base);

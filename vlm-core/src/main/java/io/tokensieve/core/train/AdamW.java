@@ -39,12 +39,19 @@ public final class AdamW {
         return this;
     }
 
-    /** The learning-rate factor of a parameter (1 unless {@link #scaleLearningRate} named a prefix of its key). */
+    /**
+     * The learning-rate factor of a parameter: the factor given for its whole key, else for the first prefix of it
+     * given, else 1.
+     */
     public float learningRateScale(String key) {
         return lrScale(key);
     }
 
     private float lrScale(String key) {
+        Float exact = lrScales.get(key); // a whole key named overrides the prefixes that cover it
+        if (exact != null) {
+            return exact;
+        }
         for (var e : lrScales.entrySet()) {
             if (key.startsWith(e.getKey())) {
                 return e.getValue();

@@ -91,6 +91,17 @@ class AdamWTest {
     }
 
     @Test
+    void aWholeKeyOverridesThePrefixesThatCoverItAndTheFirstPrefixWins() {
+        AdamW opt = new AdamW(0.9f, 0.98f, 1e-8f, 0f, 0f).scaleLearningRate("a.", 2f).scaleLearningRate("a.b", 3f)
+                .scaleLearningRate("a.b.c", 5f);
+        assertEquals(5f, opt.learningRateScale("a.b.c"));
+        assertEquals(2f, opt.learningRateScale("a.b.d"), "the first prefix given wins");
+        assertEquals(1f, opt.learningRateScale("x.b.c"));
+        opt.scaleLearningRate("a.b.c", 7f);
+        assertEquals(7f, opt.learningRateScale("a.b.c"), "naming a key again replaces its factor");
+    }
+
+    @Test
     void aNonFiniteGradientSkipsTheStep() {
         try (NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> params = new LinkedHashMap<>();
