@@ -257,18 +257,10 @@ public final class Trainer {
         weights.setTrainable(true);
         LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
         AuxPatchHead aux = settings.auxWeight() > 0 ? auxHead(settings, base) : null;
-        if (aux != null && resume && Files.isRegularFile(ckpt.resolve(AUX))) {
-            SafetensorsReader ar = SafetensorsReader.openFile(ckpt.resolve(AUX));
-            for (var e : aux.parameters().entrySet()) {
-                e.getValue().set(ar.readFloats(e.getKey()));
-            }
-        }
         AuxPatchHead readout = readoutHead(settings, base);
-        if (readout != null && resume && Files.isRegularFile(ckpt.resolve(READOUT))) {
-            SafetensorsReader rr = SafetensorsReader.openFile(ckpt.resolve(READOUT));
-            for (var e : readout.parameters().entrySet()) {
-                e.getValue().set(rr.readFloats(e.getKey()));
-            }
+        if (resume) {
+            loadHead(aux, ckpt.resolve(AUX));
+            loadHead(readout, ckpt.resolve(READOUT));
         }
         Map<String, NDArray> trainable = new LinkedHashMap<>(weights.all());
         if (aux != null) {
@@ -383,7 +375,8 @@ public final class Trainer {
                         perTrack.computeIfAbsent("readout", k -> new Ema()).add(l.readout().getFloat());
                     }
                     if ((step + 1) % 25 == 0 || step == start) {
-                        String line = String.format("step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f%s gnorm %.2f %s",
+                        String line = String.format(
+                                "step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f%s gnorm %.2f %s",
                                 step + 1, lr, loss.value(), perTrack.get("lm").value(),
                                 perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN,
                                 perTrack.get("aux").value(), perTrack.get("ground").value(), perTrack.get("point").value(),
@@ -596,7 +589,6 @@ public final class Trainer {
         return Runtime.getRuntime().availableProcessors() + " CPU cores (" + cpu + ")";
     }
 
-    /** A kill between the two renames of a save leaves the previous checkpoint as ".old": put it back. */
     /** A training-only head's parameters as safetensors (nothing for a null head). */
     private static void saveHead(AuxPatchHead head, Path file) throws IOException {
         if (head == null) {
@@ -609,6 +601,18 @@ public final class Trainer {
         aw.writeFile(file);
     }
 
+    /** A training-only head's parameters from {@link #saveHead}'s file, when both exist (a resumed run's heads). */
+    private static void loadHead(AuxPatchHead head, Path file) throws IOException {
+        if (head == null || !Files.isRegularFile(file)) {
+            return;
+        }
+        SafetensorsReader r = SafetensorsReader.openFile(file);
+        for (var e : head.parameters().entrySet()) {
+            e.getValue().set(r.readFloats(e.getKey()));
+        }
+    }
+
+    /** A kill between the two renames of a save leaves the previous checkpoint as ".old": put it back. */
     static void recoverInterruptedSave(Path ckpt) throws IOException {
         Path old = ckpt.resolveSibling(CHECKPOINT + ".old");
         if (!Files.isDirectory(ckpt) && Files.isDirectory(old)) {

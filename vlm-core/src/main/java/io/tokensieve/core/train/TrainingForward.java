@@ -124,7 +124,10 @@ public final class TrainingForward {
         return this;
     }
 
-    /** Losses of one batch: total (what to differentiate), LM cross-entropy, mask loss and auxiliary loss (0 if none). */
+    /**
+     * Losses of one batch: total (what to differentiate), LM cross-entropy, and each extra loss (0 when off or when the
+     * batch has nothing it applies to): mask, patch-label head, grounding, prompt, pointing and read-out.
+     */
     public record Losses(NDArray total, NDArray lm, NDArray seg, NDArray aux, NDArray ground, NDArray prompt,
                          NDArray point, NDArray readout, int answerTokens, int segExamples) {}
 
