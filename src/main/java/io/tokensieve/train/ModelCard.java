@@ -216,7 +216,8 @@ public final class ModelCard {
         o.append(s.positionReadout() != preset.positionReadout() ? " --position-readout " + s.positionReadout() : "");
         o.append(s.positionReadout() > 0 && s.readoutWeight() != preset.readoutWeight()
                 ? " --readout-weight " + s.readoutWeight() : "");
-        s.lrScales().forEach((k, f) -> o.append(preset.lrScales().containsKey(k) ? "" : " --lr-scale " + k + "=" + f));
+        s.lrScales().forEach((k, f) -> o.append(preset.lrScales().containsKey(k) ? ""
+                : " --lr-scale " + (k.contains("*") ? "'" + k + "=" + f + "'" : k + "=" + f))); // no shell globbing
         o.append(s.segRefine() != preset.segRefine() ? " --seg-refine " + s.segRefine() : "");
         o.append(s.stepSchedule() != preset.stepSchedule() ? " --step-schedule=" + s.stepSchedule() : "");
         o.append(s.shapeFirstCaptions() != preset.shapeFirstCaptions() ? " --shape-first-captions " + s.shapeFirstCaptions() : "");

@@ -65,7 +65,7 @@ class ModelCardTest {
                 reproduce(dir, preset.withPositionReadout(4).withReadoutWeight(0.5f)));
         assertEquals("`./sieve train --preset sieve-tiny --out DIR`", reproduce(dir, preset.withReadoutWeight(0.5f)),
                 "a weight without a read-out changes nothing");
-        assertEquals("`./sieve train --preset sieve-tiny --lr-scale model.*.x=5.0 --lr-scale readout=2.0 --out DIR`",
+        assertEquals("`./sieve train --preset sieve-tiny --lr-scale 'model.*.x=5.0' --lr-scale readout=2.0 --out DIR`",
                 reproduce(dir, preset.withLrScale("model.*.x", 5).withLrScale("readout", 2)));
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
