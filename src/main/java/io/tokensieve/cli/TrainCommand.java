@@ -219,42 +219,26 @@ final class TrainCommand implements Callable<Integer> {
             s = s.withPositionOnTokens(positionOnTokens);
         }
         if (positionShare != null) {
-            try {
-                s = s.withPositionShare(positionShare);
-            } catch (IllegalArgumentException e) {
-                throw new Errors.UserException("--position-share " + e.getMessage());
-            }
+            s = checked(s, "--position-share", t -> t.withPositionShare(positionShare));
         }
         if (positionReadout != null) {
-            try {
-                s = s.withPositionReadout(positionReadout);
-            } catch (IllegalArgumentException e) {
-                throw new Errors.UserException("--position-readout " + e.getMessage());
-            }
+            s = checked(s, "--position-readout", t -> t.withPositionReadout(positionReadout));
         }
         if (readoutWeight != null) {
-            try {
-                s = s.withReadoutWeight(readoutWeight);
-            } catch (IllegalArgumentException e) {
-                throw new Errors.UserException("--readout-weight " + e.getMessage());
-            }
+            s = checked(s, "--readout-weight", t -> t.withReadoutWeight(readoutWeight));
         }
         for (String scale : lrScales == null ? List.<String>of() : lrScales) {
-            int eq = scale.lastIndexOf('=');
-            try {
+            s = checked(s, "--lr-scale " + scale + ":", t -> {
+                int eq = scale.lastIndexOf('=');
                 if (eq < 0) {
                     throw new IllegalArgumentException("must be PATTERN=F");
                 }
-                double f;
                 try {
-                    f = Double.parseDouble(scale.substring(eq + 1));
+                    return t.withLrScale(scale.substring(0, eq), Double.parseDouble(scale.substring(eq + 1)));
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("F must be a number, got '" + scale.substring(eq + 1) + "'");
                 }
-                s = s.withLrScale(scale.substring(0, eq), f);
-            } catch (IllegalArgumentException e) {
-                throw new Errors.UserException("--lr-scale " + scale + ": " + e.getMessage());
-            }
+            });
         }
         if (s.positionOnTokens() && !s.patchPosition()) {
             throw new Errors.UserException("--position-on-tokens needs --patch-position (it says where the position labels are read)");
@@ -269,11 +253,7 @@ final class TrainCommand implements Callable<Integer> {
             s = s.withSegRefine(segRefine);
         }
         if (dataSeed != null) {
-            try {
-                s = s.withDataSeed(dataSeed); // the settings keep training data off the test seeds
-            } catch (IllegalArgumentException e) {
-                throw new Errors.UserException("--data-seed " + e.getMessage());
-            }
+            s = checked(s, "--data-seed", t -> t.withDataSeed(dataSeed)); // the settings keep training data off the test seeds
         }
         if (initSeed != null) {
             s = s.withInitSeed(initSeed);
@@ -346,6 +326,16 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** A probe needs a model in OUT and at least one sample. */
+    /** {@code change} applied to {@code s}; a value it refuses is reported under the option's name. */
+    private static TrainSettings checked(TrainSettings s, String option,
+                                         java.util.function.UnaryOperator<TrainSettings> change) {
+        try {
+            return change.apply(s);
+        } catch (IllegalArgumentException e) {
+            throw new Errors.UserException(option + " " + e.getMessage());
+        }
+    }
+
     private void checkProbe(String option, int samples, String unit) {
         if (!Files.isRegularFile(out.resolve("config.json"))) {
             throw new Errors.UserException(option + ": no model in " + out + " (config.json missing)");

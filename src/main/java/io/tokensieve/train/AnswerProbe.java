@@ -162,7 +162,7 @@ public final class AnswerProbe {
                 int[] l = labels.get(q);
                 int[] read = new int[4];
                 for (int k = 0; k < 4; k++) {
-                    read[k] = argmax(cls[k], x, q);
+                    read[k] = LinearReadout.classify(cls[k], x, q);
                     exact[k] += read[k] == l[k] ? 1 : 0;
                 }
                 int diff = read[l[4]] - read[2 + l[4]];
@@ -176,19 +176,6 @@ public final class AnswerProbe {
                     axisRead / m));
         }
         return new Report(n - fit, rows, frequent);
-    }
-
-    private static int argmax(LinearReadout[] cls, float[] x, int row) {
-        int best = 0;
-        double top = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < cls.length; c++) {
-            double v = cls[c].apply(x, row);
-            if (v > top) {
-                top = v;
-                best = c;
-            }
-        }
-        return best;
     }
 
     /** The report as a Markdown table, in percent. */

@@ -98,6 +98,20 @@ final class LinearReadout {
         return s;
     }
 
+    /** The class whose read-out ({@code perClass[c]}, one per class) is largest for row {@code row} of {@code x}. */
+    static int classify(LinearReadout[] perClass, float[] x, int row) {
+        int best = 0;
+        double top = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < perClass.length; c++) {
+            double v = perClass[c].apply(x, row);
+            if (v > top) {
+                top = v;
+                best = c;
+            }
+        }
+        return best;
+    }
+
     /** The lower Cholesky factor of a symmetric positive definite A given by its lower triangle. */
     private static double[] cholesky(double[] a, int d) {
         double[] l = new double[d * d];

@@ -96,7 +96,8 @@ public final class PositionProbe {
             double[][] sum = new double[objects.size()][2]; // per object: summed column, row read-outs
             int[] owned = new int[objects.size()];
             for (int p = 0; p < per; p++) {
-                double[] got = {classify(readers[0], tokens[i], p), classify(readers[1], tokens[i], p)};
+                double[] got = {LinearReadout.classify(readers[0], tokens[i], p),
+                        LinearReadout.classify(readers[1], tokens[i], p)};
                 int[] truth = {p % grid, p / grid};
                 int where = owner[p] < 0 ? 1 : 0; // object or background patch
                 patches[where]++;
@@ -140,20 +141,6 @@ public final class PositionProbe {
         rows.add(new Row("left/right of two objects", pairs[0], share(ordered[0], pairs[0]), Double.NaN));
         rows.add(new Row("above/below of two objects", pairs[1], share(ordered[1], pairs[1]), Double.NaN));
         return rows;
-    }
-
-    /** The class whose read-out is largest for row {@code p} of {@code x}. */
-    private static int classify(LinearReadout[] perClass, float[] x, int p) {
-        int best = 0;
-        double top = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < perClass.length; c++) {
-            double v = perClass[c].apply(x, p);
-            if (v > top) {
-                top = v;
-                best = c;
-            }
-        }
-        return best;
     }
 
     /** The report as a Markdown table: each measure on the projected tokens, then on the vision features. */
