@@ -8,6 +8,7 @@ import io.tokensieve.train.AttentionProbe;
 import io.tokensieve.train.FinalEvaluation;
 import io.tokensieve.train.ModelCard;
 import io.tokensieve.train.PositionProbe;
+import io.tokensieve.train.StepTimer;
 import io.tokensieve.train.TokenProbe;
 import io.tokensieve.train.TrainSettings;
 import io.tokensieve.train.Trainer;
@@ -153,6 +154,12 @@ final class TrainCommand implements Callable<Integer> {
                     + "along the asked axis and the answer; print the table")
     Integer probeAnswer;
 
+    @Option(names = "--time-steps", paramLabel = "BATCHES", arity = "0..1", fallbackValue = "12",
+            description = "do not train: time the full recipe's training step (forward and backward, with this run's "
+                    + "options) on the model in OUT, for BATCHES batches of the final mixture (default 12), with the "
+                    + "decoder's length groups and with every sequence padded to the batch's longest; print the medians")
+    Integer timeSteps;
+
     @Option(names = "--eval-only", description = "do not train: evaluate the model in OUT and (re)write its model card")
     boolean evalOnly;
 
@@ -295,6 +302,11 @@ final class TrainCommand implements Callable<Integer> {
             }
             return 0;
         }
+        if (timeSteps != null) {
+            checkProbe("--time-steps", timeSteps, "batch");
+            System.out.print(StepTimer.table(StepTimer.run(s, out, timeSteps)));
+            return 0;
+        }
         ModelCard.Training training;
         if (evalOnly) {
             Path info = out.resolve(Trainer.TRAINING_INFO);
@@ -325,7 +337,6 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A probe needs a model in OUT and at least one sample. */
     /** {@code change} applied to {@code s}; a value it refuses is reported under the option's name. */
     private static TrainSettings checked(TrainSettings s, String option,
                                          java.util.function.UnaryOperator<TrainSettings> change) {
@@ -336,6 +347,7 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** A probe needs a model in OUT and at least one sample. */
     private void checkProbe(String option, int samples, String unit) {
         if (!Files.isRegularFile(out.resolve("config.json"))) {
             throw new Errors.UserException(option + ": no model in " + out + " (config.json missing)");

@@ -28,7 +28,7 @@ import java.util.SplittableRandom;
  * resumed after a kill sees exactly the batches it would have seen. Prompts, images and answers go through
  * the same template, tokenizer and image preprocessing as evaluation.
  */
-public final class ShapesTrainData {
+public final class ShapesTrainData implements AutoCloseable {
     private final TrainSettings settings;
     private final SieveTokenizer tokenizer;
     private final ClipImageProcessor processor;
@@ -42,6 +42,12 @@ public final class ShapesTrainData {
         this.processor = processor;
         this.template = template;
         this.eos = eos;
+    }
+
+    /** Closes the tokenizer it was given. */
+    @Override
+    public void close() {
+        tokenizer.close();
     }
 
     /** The batch of training step {@code step}. */

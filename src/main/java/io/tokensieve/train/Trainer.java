@@ -210,6 +210,35 @@ public final class Trainer {
         return ids;
     }
 
+    /** The full recipe's training pass for these settings: the losses they turn on, with their weights. */
+    static TrainingForward trainingForward(TrainSettings settings, LlavaForConditionalGeneration model, AuxPatchHead aux,
+                                           AuxPatchHead readout, WordLevelTokenizer wl) {
+        TrainingForward forward = new TrainingForward(model, settings.segWeight(), aux, settings.auxWeight());
+        if (settings.groundWeight() > 0) {
+            forward.withGrounding(labelTokens(wl), settings.groundWeight());
+        }
+        if (settings.promptWeight() > 0) {
+            forward.withPromptLoss(settings.promptWeight());
+        }
+        if (settings.pointWeight() > 0) {
+            forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
+        }
+        if (readout != null) {
+            forward.withReadout(readout, settings.positionReadout(), settings.readoutWeight());
+        }
+        return forward;
+    }
+
+    /** The full recipe's generated examples, tokenised with the run's vocabulary (closing it closes the tokenizer). */
+    static ShapesTrainData trainData(TrainSettings settings, WordLevelTokenizer wl) throws IOException {
+        Path tokDir = Files.createTempDirectory("sieve-tok");
+        wl.save(tokDir);
+        SieveTokenizer tokenizer = SieveTokenizer.load(tokDir);
+        FileTrees.delete(tokDir); // the tokenizer is read into memory; the folder only existed to load it from a path
+        return new ShapesTrainData(settings, tokenizer, new ClipImageProcessor(PreprocessorConfig.clip(settings.imageSize())),
+                PromptTemplate.LLAVA15, wl.id(WordLevelTokenizer.EOS));
+    }
+
     public Outcome run(boolean resume) throws IOException {
         Files.createDirectories(out);
         Path ckpt = out.resolve(CHECKPOINT);
@@ -282,19 +311,7 @@ public final class Trainer {
         if (savedMoments != null) {
             opt.restore(savedMoments, trainable, savedOptimizerStep, base);
         }
-        TrainingForward forward = new TrainingForward(model, settings.segWeight(), aux, settings.auxWeight());
-        if (settings.groundWeight() > 0) {
-            forward.withGrounding(labelTokens(wl), settings.groundWeight());
-        }
-        if (settings.promptWeight() > 0) {
-            forward.withPromptLoss(settings.promptWeight());
-        }
-        if (settings.pointWeight() > 0) {
-            forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
-        }
-        if (readout != null) {
-            forward.withReadout(readout, settings.positionReadout(), settings.readoutWeight());
-        }
+        TrainingForward forward = trainingForward(settings, model, aux, readout, wl);
         if (savedMoments == null && settings.visionSteps() > 0) {
             if (aux == null) {
                 throw new IllegalArgumentException("a vision stage trains the patch-label head: it needs an aux weight above 0");
@@ -305,12 +322,7 @@ public final class Trainer {
             stageSeconds = (System.nanoTime() - v0) / 1e9;
             elapsedBefore += stageSeconds; // the time budget covers both stages
         }
-        Path tokDir = Files.createTempDirectory("sieve-tok");
-        wl.save(tokDir);
-        SieveTokenizer tokenizer = SieveTokenizer.load(tokDir);
-        FileTrees.delete(tokDir); // the tokenizer is read into memory; the folder only existed to load it from a path
-        ShapesTrainData data = new ShapesTrainData(settings, tokenizer, new ClipImageProcessor(pre), PromptTemplate.LLAVA15,
-                wl.id(WordLevelTokenizer.EOS));
+        ShapesTrainData data = trainData(settings, wl);
 
         long t0 = System.nanoTime();
         Progress progress = Progress.onStderr("train", settings.steps(), start);
@@ -426,7 +438,7 @@ public final class Trainer {
         var tail = info.putArray("loss_log");
         lossLog.subList(Math.max(0, lossLog.size() - 20), lossLog.size()).forEach(tail::add);
         JSON.writeValue(out.resolve(TRAINING_INFO).toFile(), info);
-        tokenizer.close();
+        data.close();
         weights.close();
         return new Outcome(out, step, wall, step >= settings.steps(), lossLog);
     }

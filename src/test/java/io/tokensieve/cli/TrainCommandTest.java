@@ -31,6 +31,19 @@ class TrainCommandTest {
     @TempDir
     Path tmp;
 
+    /** Every file under {@code dir} with its size and modification time. */
+    private static Set<String> listing(Path dir) throws java.io.IOException {
+        try (var files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).map(f -> {
+                try {
+                    return dir.relativize(f) + " " + Files.size(f) + " " + Files.getLastModifiedTime(f);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
     private static PrintStream quiet() {
         return new PrintStream(new ByteArrayOutputStream());
     }
@@ -140,6 +153,32 @@ class TrainCommandTest {
                 tmp.resolve("neg-refine").toString());
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains("--seg-refine must be between 0 and 1024, got -3"), bad.err());
+    }
+
+    @Test
+    void timeStepsTimesBothDecoderLayoutsOnTheModelInOutAndRefusesAFolderWithoutOne() throws Exception {
+        Path out = tmp.resolve("timed");
+        new Trainer(TrainSettings.smoke(1), out, quiet()).run(false);
+        Set<String> before = listing(out);
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--time-steps", "3", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("of smoke: 3 batches of 4 from the final mixture"), r.out());
+        java.util.regex.Matcher padded = java.util.regex.Pattern
+                .compile("\\| every sequence padded to the batch's longest \\| (\\d+) \\| (\\d+) \\|").matcher(r.out());
+        java.util.regex.Matcher grouped = java.util.regex.Pattern
+                .compile("\\| length groups \\(the default\\) \\| (\\d+) \\| (\\d+) \\|").matcher(r.out());
+        assertTrue(padded.find() && grouped.find(), r.out());
+        assertTrue(Long.parseLong(padded.group(1)) >= Long.parseLong(grouped.group(1)), "groups never pad more");
+        assertTrue(Long.parseLong(grouped.group(2)) > 0, r.out());
+        assertTrue(r.out().contains("Padded / grouped, median of the per-batch ratios: time "), r.out());
+        assertEquals(before, listing(out), "nothing written or changed");
+
+        Cli.Result empty = Cli.run("train", "--preset", "smoke", "--time-steps", "--out", tmp.resolve("none").toString());
+        assertEquals(2, empty.code());
+        assertTrue(empty.err().contains("--time-steps: no model in"), empty.err());
+        Cli.Result zero = Cli.run("train", "--preset", "smoke", "--time-steps", "0", "--out", out.toString());
+        assertEquals(2, zero.code());
+        assertTrue(zero.err().contains("--time-steps needs at least 1 batch, got 0"), zero.err());
     }
 
     @Test

@@ -41,6 +41,7 @@ public final class TrainingForward {
     private AuxPatchHead readout;
     private int readoutLayers;
     private float readoutWeight;
+    private boolean lengthGroups = true;
 
     public TrainingForward(LlavaForConditionalGeneration model, float segWeight) {
         this(model, segWeight, null, 0);
@@ -125,6 +126,47 @@ public final class TrainingForward {
     }
 
     /**
+     * Whether the decoder runs sequences of different lengths in groups, each padded to its own longest
+     * ({@link RowLayout#grouped}; the default), or all padded to the batch's longest. The losses are the same either way
+     * (attention never crosses sequences); grouping saves the padded work when a batch mixes one-image and
+     * multi-image examples.
+     */
+    public TrainingForward withLengthGroups(boolean on) {
+        this.lengthGroups = on;
+        return this;
+    }
+
+    /**
+     * Decoder rows of a batch (sequences times their padded length): {@code [with length groups, padded to the longest]}.
+     * What {@link #withLengthGroups} saves.
+     */
+    public long[] decoderRows(List<TrainExample> batch) {
+        int[] lens = lengths(batch);
+        return new long[] {RowLayout.grouped(lens).rows(), RowLayout.single(lens).rows()};
+    }
+
+    private RowLayout layout(List<TrainExample> batch) {
+        int[] lens = lengths(batch);
+        return lengthGroups ? RowLayout.grouped(lens) : RowLayout.single(lens);
+    }
+
+    /** Slots of each example's sequence: prompt and answer tokens, an image token counting as its patches. */
+    private int[] lengths(List<TrainExample> batch) {
+        long imageId = cfg.imageTokenIndex();
+        int per = cfg.vision().numPatches();
+        int[] lens = new int[batch.size()];
+        for (int i = 0; i < lens.length; i++) {
+            TrainExample e = batch.get(i);
+            for (long[] part : new long[][] {e.promptIds(), e.answerIds()}) {
+                for (long id : part) {
+                    lens[i] += id == imageId ? per : 1;
+                }
+            }
+        }
+        return lens;
+    }
+
+    /**
      * Losses of one batch: total (what to differentiate), LM cross-entropy, and each extra loss (0 when off or when the
      * batch has nothing it applies to): mask, patch-label head, grounding, prompt, pointing and read-out.
      */
@@ -199,22 +241,15 @@ public final class TrainingForward {
 
         // ---- sequences: prompt + answer, images expanded ----
         List<long[]> seqs = new ArrayList<>();
-        int tmax = 0;
         for (TrainExample e : batch) {
             long[] s = new long[e.promptIds().length + e.answerIds().length];
             System.arraycopy(e.promptIds(), 0, s, 0, e.promptIds().length);
             System.arraycopy(e.answerIds(), 0, s, e.promptIds().length, e.answerIds().length);
             seqs.add(s);
-            int len = 0;
-            for (long id : s) {
-                len += id == imageId ? per : 1;
-            }
-            tmax = Math.max(tmax, len);
         }
+        RowLayout lay = layout(batch);
         List<Long> textIds = new ArrayList<>();
-        long[] gather = new long[b * tmax];
-        long[][] positions = new long[b][tmax];
-        float[] mask = new float[b * tmax * tmax];
+        long[] gather = new long[(int) lay.rows()];
         List<Long> lossRows = new ArrayList<>();
         List<Long> lossTargets = new ArrayList<>();
         List<Long> promptRows = new ArrayList<>();
@@ -245,7 +280,7 @@ public final class TrainingForward {
                 long id = s[j];
                 if (id == imageId && j < answerStart) {
                     for (int p = 0; p < per; p++) {
-                        gather[i * tmax + slot] = -(1 + (long) imageCursor * per + p); // visual row, resolved below
+                        gather[(int) lay.row(i, slot)] = -(1 + (long) imageCursor * per + p); // visual row, resolved below
                         visualSlots.add(slot);
                         slot++;
                     }
@@ -254,18 +289,18 @@ public final class TrainingForward {
                     textSlots.add(new int[] {i, slot, textIds.size()});
                     textIds.add(id);
                     if (j >= answerStart && slot > 0) {
-                        lossRows.add((long) i * tmax + slot - 1); // position predicting this token
+                        lossRows.add(lay.row(i, slot - 1)); // position predicting this token
                         lossTargets.add(id);
                         int k = j - answerStart;
                         if (k == 0) {
-                            answerRows[i] = (long) i * tmax + slot - 1;
+                            answerRows[i] = lay.row(i, slot - 1);
                         }
                         if (k == 0 && readout != null && e.readout() != null) {
                             if (e.readout().length != readout.kinds()) {
                                 throw new IllegalArgumentException("read-out labels have " + e.readout().length
                                         + " kinds, the read-out head " + readout.kinds());
                             }
-                            readoutRows.add((long) i * tmax + slot - 1);
+                            readoutRows.add(lay.row(i, slot - 1));
                             readoutLabels.add(e.readout());
                         }
                         if (pointed && e.pointing() != null && k < e.pointing().length && e.pointing()[k] != null
@@ -274,37 +309,31 @@ public final class TrainingForward {
                             int[][] second = e.pointingSecond();
                             int[] secondKeys = second != null && k < second.length && second[k] != null
                                     && second[k].length > 0 ? slots(second[k], visualSlots) : null;
-                            pointRows.add((long) i * tmax + slot - 1);
+                            pointRows.add(lay.row(i, slot - 1));
                             pointKeys.add(keys);
                             pointSecondKeys.add(secondKeys);
                             pointExamples.add(i);
                         }
                     } else if (promptWeight > 0 && slot > 0 && id != segId) {
-                        promptRows.add((long) i * tmax + slot - 1);
+                        promptRows.add(lay.row(i, slot - 1));
                         promptTargets.add(id);
                     }
                     if (segId >= 0 && id == segId && j >= answerStart && e.segTarget() != null) {
-                        segRows.add((long) i * tmax + slot);
+                        segRows.add(lay.row(i, slot));
                         segExamples.add(i);
                         segImages.add(firstImage);
                     }
                     slot++;
                 }
             }
-            for (int q = 0; q < tmax; q++) {
-                positions[i][q] = q < slot ? q : 0;
-                for (int k = 0; k < tmax; k++) {
-                    mask[(i * tmax + q) * tmax + k] = (k <= q && k < slot) ? 0f : MASKED;
-                }
-            }
-            for (int q = slot; q < tmax; q++) {
-                gather[i * tmax + q] = Long.MIN_VALUE; // padding, resolved below
+            for (int q = slot; q < lay.width(i); q++) {
+                gather[(int) lay.row(i, q)] = Long.MIN_VALUE; // padding, resolved below
             }
         }
         int nText = textIds.size();
         int nVis = nImg * per;
         for (int[] ts : textSlots) {
-            gather[ts[0] * tmax + ts[1]] = ts[2];
+            gather[(int) lay.row(ts[0], ts[1])] = ts[2];
         }
         for (int k = 0; k < gather.length; k++) {
             if (gather[k] == Long.MIN_VALUE) {
@@ -322,29 +351,43 @@ public final class TrainingForward {
         }
         parts.add(mgr.zeros(new Shape(1, d)));
         NDArray source = NDArrays.concat(new NDList(parts.toArray(new NDArray[0])), 0); // [Tt + I*N + 1, D]
-        NDArray h = source.get(new NDIndex("{}", mgr.create(gather))).reshape(b, tmax, d); // [B, T, D]
+        NDArray flat = source.get(new NDIndex("{}", mgr.create(gather))); // [rows, D]
+        int groups = lay.groups();
+        NDArray[] h = new NDArray[groups]; // group g: [Bg, Tg, D]
+        NDArray[] attnMask = new NDArray[groups];
+        LlamaRotaryEmbedding.Rope[] rope = new LlamaRotaryEmbedding.Rope[groups];
+        for (int g = 0; g < groups; g++) {
+            long rowsOfGroup = (long) lay.size(g) * lay.groupWidth(g);
+            h[g] = (groups == 1 ? flat : flat.get(lay.base(g) + ":" + (lay.base(g) + rowsOfGroup)))
+                    .reshape(lay.size(g), lay.groupWidth(g), d);
+            attnMask[g] = mgr.create(lay.causalMask(g, MASKED),
+                    new Shape(lay.size(g), 1, lay.groupWidth(g), lay.groupWidth(g)));
+            rope[g] = lm.rotary().forPositions(mgr, lay.positions(g));
+        }
 
         // ---- decoder ----
-        NDArray attnMask = mgr.create(mask, new Shape(b, 1, tmax, tmax));
-        LlamaRotaryEmbedding.Rope rope = lm.rotary().forPositions(mgr, positions);
-        List<NDArray> pointProbs = new ArrayList<>();
+        List<NDArray[]> pointProbs = new ArrayList<>(); // per pointed layer, per group [Bg, H, Tg, Tg]
         NDArray readoutHidden = null; // [R, D]
         if (hiddenOut != null) {
-            keepAnswerRows(mgr, h, answerRows, hiddenOut, 0, lm.layers().size() + 1);
+            keepAnswerRows(mgr, flat, answerRows, hiddenOut, 0, lm.layers().size() + 1);
         }
         for (int li = 0; li < lm.layers().size(); li++) {
-            LlamaDecoderLayer.Output o = lm.layers().get(li).forward(h, rope, attnMask, null);
-            h = o.hidden(); // [B, T, D]
+            NDArray[] probs = new NDArray[groups];
+            for (int g = 0; g < groups; g++) {
+                LlamaDecoderLayer.Output o = lm.layers().get(li).forward(h[g], rope[g], attnMask[g], null);
+                h[g] = o.hidden(); // [Bg, Tg, D]
+                probs[g] = o.probs(); // [Bg, H, Tg, Tg]
+            }
             if (hiddenOut != null) {
-                keepAnswerRows(mgr, h, answerRows, hiddenOut, li + 1, lm.layers().size() + 1);
+                keepAnswerRows(mgr, flatten(h, d), answerRows, hiddenOut, li + 1, lm.layers().size() + 1);
                 continue;
             }
             if (li + 1 == readoutLayers && !readoutRows.isEmpty() && massOut == null) {
-                readoutHidden = h.reshape((long) b * tmax, d).get(new NDIndex("{}",
+                readoutHidden = flatten(h, d).get(new NDIndex("{}",
                         mgr.create(readoutRows.stream().mapToLong(Long::longValue).toArray()))); // [R, D]
             }
             if (!pointRows.isEmpty() && (massOut != null || contains(pointLayers, li))) {
-                pointProbs.add(o.probs()); // [B, H, T, T]
+                pointProbs.add(probs);
             }
         }
         if (hiddenOut != null) {
@@ -360,11 +403,9 @@ public final class TrainingForward {
                             : java.util.stream.IntStream.concat(java.util.Arrays.stream(pointKeys.get(r)),
                             java.util.Arrays.stream(second)).distinct().toArray());
                 }
-                NDArray t = targets(mgr, union, null, heads, tmax);
-                NDArray idx = mgr.create(pointRows.stream().mapToLong(Long::longValue).toArray());
                 int layers = pointProbs.size();
                 for (int li = 0; li < layers; li++) {
-                    float[] m = mass(pointProbs.get(li), idx, t, heads, b, tmax).toFloatArray(); // [M * H]
+                    float[] m = mass(mgr, lay, pointProbs.get(li), pointRows, union, null, heads).toFloatArray(); // [M * H]
                     for (int r = 0; r < pointRows.size(); r++) {
                         int ex = pointExamples.get(r);
                         if (massOut[ex] == null) {
@@ -378,7 +419,7 @@ public final class TrainingForward {
             }
             return null;
         }
-        NDArray flatH = h.reshape((long) b * tmax, d); // [B*T, D]
+        NDArray flatH = flatten(h, d); // [rows, D]
 
 
         // ---- LM loss on the answer tokens ----
@@ -442,7 +483,7 @@ public final class TrainingForward {
         }
         NDArray pointLoss = mgr.zeros(new Shape());
         if (!pointProbs.isEmpty()) {
-            pointLoss = pointing(mgr, pointProbs, pointRows, pointKeys, pointSecondKeys, b, tmax);
+            pointLoss = pointing(mgr, lay, pointProbs, pointRows, pointKeys, pointSecondKeys);
             total = total.add(Ops.scale(pointLoss, pointWeight));
         }
         NDArray readoutLoss = mgr.zeros(new Shape());
@@ -469,10 +510,10 @@ public final class TrainingForward {
         return readout.loss(x, byKind, every);
     }
 
-    /** Copies hidden states [B, T, D] at each example's answer row into {@code out[example][at]} (of {@code stages}). */
+    /** Copies decoder rows [rows, D] at each example's answer row into {@code out[example][at]} (of {@code stages}). */
     private static void keepAnswerRows(NDManager mgr, NDArray h, long[] rows, float[][][] out, int at, int stages) {
-        long d = h.getShape().get(2);
-        float[] all = h.reshape(-1, d).get(new NDIndex("{}", mgr.create(java.util.Arrays.stream(rows)
+        long d = h.getShape().get(1);
+        float[] all = h.get(new NDIndex("{}", mgr.create(java.util.Arrays.stream(rows)
                 .map(r -> Math.max(r, 0)).toArray()))).toFloatArray(); // [B * D]
         for (int i = 0; i < rows.length; i++) {
             if (rows[i] < 0) {
@@ -489,13 +530,11 @@ public final class TrainingForward {
      * Mean over rows, layers and heads of -log(attention mass on the row's target slots); where a row has second
      * targets, the second half of the heads ({@link #secondFrom}) is scored on those.
      */
-    private NDArray pointing(NDManager mgr, List<NDArray> probs, List<Long> rows, List<int[]> keys, List<int[]> second,
-                             int b, int tmax) {
-        NDArray t = targets(mgr, keys, second, pointHeads, tmax);
-        NDArray idx = mgr.create(rows.stream().mapToLong(Long::longValue).toArray());
+    private NDArray pointing(NDManager mgr, RowLayout lay, List<NDArray[]> probs, List<Long> rows, List<int[]> keys,
+                             List<int[]> second) {
         NDArray sum = null;
-        for (NDArray p : probs) {
-            NDArray mass = mass(p, idx, t, pointHeads, b, tmax); // [M, h]
+        for (NDArray[] p : probs) {
+            NDArray mass = mass(mgr, lay, p, rows, keys, second, pointHeads); // [M, h]
             NDArray nll = Ops.shift(mass, 1e-6f).log().neg().mean();
             sum = sum == null ? nll : sum.add(nll);
         }
@@ -535,10 +574,58 @@ public final class TrainingForward {
         return keys;
     }
 
-    /** Attention mass of the first {@code heads} heads of layer probs {@code p} [B, H, T, T] at rows idx on targets t [M, h, T]: [M, h]. */
-    private static NDArray mass(NDArray p, NDArray idx, NDArray t, int heads, int b, int tmax) {
-        NDArray h = p.get(new NDIndex(":, 0:" + heads)).transpose(0, 2, 1, 3).reshape((long) b * tmax, heads, tmax); // [B*T, h, T]
-        return h.get(new NDIndex("{}", idx)).mul(t).sum(new int[] {2}); // [M, h]
+    /**
+     * Attention mass of the first {@code heads} heads of one layer's probs (per group [Bg, H, Tg, Tg]) at decoder rows
+     * {@code rows} on their target slots ({@link #targets}): [M, h], in the order of {@code rows}.
+     */
+    private static NDArray mass(NDManager mgr, RowLayout lay, NDArray[] probs, List<Long> rows, List<int[]> keys,
+                                List<int[]> second, int heads) {
+        List<NDArray> parts = new ArrayList<>();
+        long[] order = new long[rows.size()]; // where each row's mass lands in the concatenated parts
+        int next = 0;
+        for (int g = 0; g < probs.length; g++) {
+            int tg = lay.groupWidth(g);
+            List<Long> local = new ArrayList<>();
+            List<int[]> k = new ArrayList<>();
+            List<int[]> s = second == null ? null : new ArrayList<>();
+            for (int r = 0; r < rows.size(); r++) {
+                long row = rows.get(r);
+                if (lay.groupOfRow(row) == g) {
+                    order[r] = next++;
+                    local.add(row - lay.base(g));
+                    k.add(keys.get(r));
+                    if (s != null) {
+                        s.add(second.get(r));
+                    }
+                }
+            }
+            if (local.isEmpty()) {
+                continue;
+            }
+            NDArray t = targets(mgr, k, s, heads, tg); // [Mg, h, Tg]
+            NDArray h = probs[g].get(new NDIndex(":, 0:" + heads)).transpose(0, 2, 1, 3)
+                    .reshape((long) lay.size(g) * tg, heads, tg); // [Bg*Tg, h, Tg]
+            NDArray idx = mgr.create(local.stream().mapToLong(Long::longValue).toArray());
+            parts.add(h.get(new NDIndex("{}", idx)).mul(t).sum(new int[] {2})); // [Mg, h]
+        }
+        NDArray all = parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts.toArray(new NDArray[0])), 0);
+        boolean inOrder = true;
+        for (int r = 0; r < order.length; r++) {
+            inOrder &= order[r] == r;
+        }
+        return inOrder ? all : all.get(new NDIndex("{}", mgr.create(order))); // [M, h]
+    }
+
+    /** The groups' hidden states [Bg, Tg, D] as one matrix of decoder rows [rows, D], in {@link RowLayout} order. */
+    private static NDArray flatten(NDArray[] h, long d) {
+        if (h.length == 1) {
+            return h[0].reshape(-1, d);
+        }
+        NDList parts = new NDList();
+        for (NDArray x : h) {
+            parts.add(x.reshape(-1, d));
+        }
+        return NDArrays.concat(parts, 0);
     }
 
     private static boolean contains(int[] a, int v) {

@@ -279,6 +279,81 @@ class TrainingForwardTest {
     }
 
     @Test
+    void lengthGroupsChangeNoLossAttentionMassOrHiddenStateOnlyThePadding() {
+        VlmModel vm = TestModels.tiny();
+        LlavaForConditionalGeneration model = vm.model();
+        LlavaConfig c = vm.config();
+        long img = c.imageTokenIndex();
+        int per = c.vision().numPatches();
+        int d = (int) c.text().hiddenSize();
+        // three short one-image examples and one long two-image example with a long prompt: grouping splits them
+        long[] longPrompt = new long[300];
+        Arrays.fill(longPrompt, 7);
+        longPrompt[0] = 1;
+        longPrompt[1] = img;
+        longPrompt[150] = img;
+        int[][] labels = new int[2][per];
+        for (int p = 0; p < per; p += 2) {
+            labels[0][p] = 1 + (p / 2) % 2;
+        }
+        List<TrainExample> batch = List.of(
+                new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null, "vqa",
+                        List.<int[][]>of(labels), new int[][] {{0, 2}, null}, null, new int[] {2, 4}),
+                new TrainExample(longPrompt, new long[] {8, 9, 2}, List.of(pixels(c, 6), pixels(c, 7)), null, null, "3d",
+                        null, new int[][] {{1, per + 2}, {3}, null}, new int[][] {{per + 1}, null, null}, new int[] {1, 1}),
+                new TrainExample(new long[] {1, 5, img, 6, 7}, new long[] {8, 2}, List.of(pixels(c, 8)), null, null, "vqa",
+                        null, new int[][] {{TrainExample.FIRST_TOKEN}, null}, null, new int[] {0, 3}),
+                new TrainExample(new long[] {1, img, 6}, new long[] {9, 2}, List.of(pixels(c, 9)), null, null, "vqa",
+                        List.<int[][]>of(labels)));
+        int[] lens = batch.stream().mapToInt(e -> e.promptIds().length + e.answerIds().length
+                + e.images().size() * (per - 1)).toArray();
+        RowLayout grouped = RowLayout.grouped(lens);
+        assertTrue(grouped.groups() > 1, "the batch is split: " + grouped.groups() + " group(s)");
+        assertTrue(grouped.rows() < RowLayout.single(lens).rows(), "and pads less");
+        int layers = c.text().numHiddenLayers();
+        int[] pointed = java.util.stream.IntStream.range(0, layers).toArray();
+        int heads = Math.max(2, c.text().numAttentionHeads() / 2);
+        int[][] tokens = {{-1, 5, 6}};
+        try (NDManager m = NDManager.newBaseManager()) {
+            AuxPatchHead head = new AuxPatchHead(m, "readout", d, new int[] {3, 5}, 11);
+            TrainingForward.Losses[] l = new TrainingForward.Losses[2];
+            float[][][][] mass = new float[2][][][];
+            float[][][][] hidden = new float[2][][][];
+            for (int k = 0; k < 2; k++) {
+                TrainingForward f = new TrainingForward(model, 1f).withLengthGroups(k == 0).withGrounding(tokens, 0.5f)
+                        .withPromptLoss(0.5f).withPointing(1f, pointed, heads).withReadout(head, 1, 0.5f);
+                l[k] = f.forward(m, batch);
+                mass[k] = f.pointingMass(m, batch);
+                hidden[k] = f.answerHidden(m, batch);
+            }
+            String[] names = {"total", "lm", "prompt", "ground", "point", "readout"};
+            TrainingForward.Losses g = l[0];
+            TrainingForward.Losses u = l[1];
+            NDArray[][] pairs = {{g.total(), u.total()}, {g.lm(), u.lm()}, {g.prompt(), u.prompt()},
+                    {g.ground(), u.ground()}, {g.point(), u.point()}, {g.readout(), u.readout()}};
+            for (int k = 0; k < pairs.length; k++) {
+                assertTrue(pairs[k][1].getFloat() != 0f, names[k] + " is exercised");
+                assertEquals(pairs[k][1].getFloat(), pairs[k][0].getFloat(), 1e-5, names[k] + " loss");
+            }
+            assertEquals(u.answerTokens(), g.answerTokens());
+            for (int i = 0; i < batch.size(); i++) {
+                assertEquals(mass[1][i] == null, mass[0][i] == null, "example " + i + " pointed");
+                for (int li = 0; mass[1][i] != null && li < layers; li++) {
+                    for (int h = 0; h < mass[1][i][li].length; h++) {
+                        assertEquals(mass[1][i][li][h], mass[0][i][li][h], 1e-5, "mass " + i + "/" + li + "/" + h);
+                    }
+                }
+                for (int stage = 0; stage <= layers; stage++) {
+                    for (int k = 0; k < d; k++) {
+                        assertEquals(hidden[1][i][stage][k], hidden[0][i][stage][k], 1e-4,
+                                "hidden " + i + " stage " + stage + " [" + k + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void readoutLossIsAPlainJavaCrossEntropyOfTheHiddenStateAfterTheFirstLayers() {
         VlmModel vm = TestModels.tiny();
         LlavaForConditionalGeneration model = vm.model();
