@@ -147,9 +147,9 @@ final class TrainCommand implements Callable<Integer> {
                     + "the mass at the [SEG] position on the referred object; print the table")
     Integer probeAttention;
 
-    @Option(names = "--probe-answer", paramLabel = "QUESTIONS", arity = "0..1", fallbackValue = "600",
+    @Option(names = "--probe-answer", paramLabel = "QUESTIONS", arity = "0..1", fallbackValue = "3000",
             description = "do not train: measure what the decoder of the model in OUT holds where it answers QUESTIONS "
-                    + "held-out relative-position questions (default 600): per decoder layer, how well linear read-outs "
+                    + "held-out relative-position questions (default 3000): per decoder layer, how well linear read-outs "
                     + "of the hidden state at the answer position give each named object's column and row, their order "
                     + "along the asked axis and the answer; print the table")
     Integer probeAnswer;
@@ -279,7 +279,12 @@ final class TrainCommand implements Callable<Integer> {
                 System.out.print(TokenProbe.table(TokenProbe.run(vm, head, probeTokens), probeTokens));
                 if (probeTokens >= 2) {
                     System.out.println();
-                    System.out.print(PositionProbe.table(PositionProbe.run(vm, probeTokens), probeTokens));
+                    PositionProbe.Report positions = PositionProbe.run(vm, probeTokens);
+                    System.out.print(PositionProbe.table(positions, probeTokens));
+                    System.out.println();
+                    System.out.print(PositionProbe.decoderTable(positions, probeTokens));
+                    System.out.println();
+                    System.out.print(PositionProbe.valuesTable(positions, probeTokens));
                 }
             }
             return 0;

@@ -16,7 +16,8 @@ import java.util.Locale;
  * right of the blue square?"): at the position predicting the answer, before the first decoder layer and after each
  * one, a linear classifier of the column and of the row of each of the two objects named (cells of their centres,
  * from the scene graph; one ridge read-out per class against one-hot targets, the largest wins), fit on the first
- * half of held-out questions and measured on the second half. A further read-out takes the answer itself (which of
+ * half of held-out questions and measured on the second half; each read-out's ridge is chosen by cross-validation
+ * within the first half ({@link LinearReadout#fitChosen}). A further read-out takes the answer itself (which of
  * the two lies first along the asked axis) straight from the hidden state. It tells apart "the decoder does not fetch
  * the two positions" (columns at chance in every layer) from "it fetches them and does not compare them" (columns
  * read, order not), which {@link PositionProbe} (are positions in the tokens?) and {@link AttentionProbe} (does it
@@ -25,12 +26,6 @@ import java.util.Locale;
 public final class AnswerProbe {
     /** Held-out questions come from this ShapesBench seed (as {@link TokenProbe}: neither training data nor the test split). */
     public static final long SEED = TokenProbe.SEED;
-    /**
-     * Ridge strength, relative to the mean diagonal of the hidden states' centred Gram matrix: stronger than
-     * {@link PositionProbe}'s, since a few hundred questions fit a read-out as wide as the decoder (a guess; the
-     * measured half is held out, so too weak a ridge can only lower the scores).
-     */
-    static final double RIDGE = 0.1;
     private static final int BATCH = 16;
 
     /**
@@ -150,10 +145,10 @@ public final class AnswerProbe {
             float[] fitRows = java.util.Arrays.copyOf(x, fit * d);
             LinearReadout[][] cls = new LinearReadout[4][];
             for (int k = 0; k < 4; k++) {
-                cls[k] = LinearReadout.fit(fitRows, oneHot[k], d, RIDGE);
+                cls[k] = LinearReadout.fitChosen(fitRows, oneHot[k], d, true);
             }
-            LinearReadout order = LinearReadout.fit(fitRows, sign, d, RIDGE)[0];
-            LinearReadout axis = LinearReadout.fit(fitRows, axes, d, RIDGE)[0];
+            LinearReadout order = LinearReadout.fitChosen(fitRows, sign, d, false)[0];
+            LinearReadout axis = LinearReadout.fitChosen(fitRows, axes, d, false)[0];
             int[] exact = new int[4];
             int ordered = 0;
             int answered = 0;
@@ -183,7 +178,7 @@ public final class AnswerProbe {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
                 "Answer probe: of the first %d held-out relative-position questions (ShapesBench seed %d), those naming "
                         + "two single objects; linear read-outs of the hidden state at the position predicting the answer, "
-                        + "fit on the first half, measured on the other %d: each object's cell column and row (exact), "
+                        + "fit on the first half (ridge chosen by cross-validation within it), measured on the other %d: each object's cell column and row (exact), "
                         + "whether the read cells order the objects along the asked axis as the answer does (a tie is "
                         + "wrong), the answer read directly, and as a control the asked axis, which the question's words "
                         + "give (%%)%n%n", questions, SEED, r.measured()));

@@ -88,6 +88,68 @@ final class LinearReadout {
         return out;
     }
 
+    /** Ridge strengths (relative to the mean Gram diagonal) that {@link #fitChosen} chooses among, strongest first. */
+    static final double[] RIDGES = {1e-1, 1e-3, 1e-5};
+
+    /**
+     * Read-outs of {@code y[t][n]} (one per target row) with the ridge chosen among {@link #RIDGES} by two-fold
+     * cross-validation on these rows alone (even rows against odd rows, both ways), then refit on all of them. With
+     * {@code classes} the rows of {@code y} are one-hot classes and the score is how often the largest read-out names
+     * the row's class; otherwise {@code y} holds one row of -1/+1 targets and the score is how often the sign is right.
+     * Ties go to the stronger ridge; under four rows it is the strongest. A weak signal in a few directions of a wide
+     * state needs a weak ridge when rows are many and a strong one when they are few; this lets the rows decide.
+     */
+    static LinearReadout[] fitChosen(float[] x, double[][] y, int d, boolean classes) {
+        return fit(x, y, d, chooseRidge(x, y, d, classes));
+    }
+
+    /** The ridge {@link #fitChosen} fits with. */
+    static double chooseRidge(float[] x, double[][] y, int d, boolean classes) {
+        int n = y[0].length;
+        double lambda = RIDGES[0];
+        if (n >= 4) {
+            int[][] folds = new int[2][];
+            folds[0] = java.util.stream.IntStream.range(0, n).filter(i -> i % 2 == 0).toArray();
+            folds[1] = java.util.stream.IntStream.range(0, n).filter(i -> i % 2 == 1).toArray();
+            int best = -1;
+            for (double r : RIDGES) {
+                int right = 0;
+                for (int f = 0; f < 2; f++) {
+                    int[] train = folds[f];
+                    int[] test = folds[1 - f];
+                    LinearReadout[] fitted = fit(rows(x, train, d), columns(y, train), d, r);
+                    for (int i : test) {
+                        right += classes ? (y[classify(fitted, x, i)][i] > 0 ? 1 : 0)
+                                : (Math.signum(fitted[0].apply(x, i)) == Math.signum(y[0][i]) ? 1 : 0);
+                    }
+                }
+                if (right > best) {
+                    best = right;
+                    lambda = r;
+                }
+            }
+        }
+        return lambda;
+    }
+
+    private static float[] rows(float[] x, int[] which, int d) {
+        float[] out = new float[which.length * d];
+        for (int k = 0; k < which.length; k++) {
+            System.arraycopy(x, which[k] * d, out, k * d, d);
+        }
+        return out;
+    }
+
+    private static double[][] columns(double[][] y, int[] which) {
+        double[][] out = new double[y.length][which.length];
+        for (int t = 0; t < y.length; t++) {
+            for (int k = 0; k < which.length; k++) {
+                out[t][k] = y[t][which[k]];
+            }
+        }
+        return out;
+    }
+
     /** The read-out of row {@code i} of {@code x[* d]}. */
     double apply(float[] x, int i) {
         int d = w.length - 1;

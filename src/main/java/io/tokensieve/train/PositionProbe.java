@@ -1,7 +1,12 @@
 package io.tokensieve.train;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.tokensieve.core.model.LlamaDecoderLayer;
 import io.tokensieve.core.runtime.VlmModel;
+import io.tokensieve.core.train.TrainExample;
+import io.tokensieve.core.train.TrainingForward;
 import io.tokensieve.datasets.shapes.PatchLabels;
 import io.tokensieve.datasets.shapes.Scene2d;
 import io.tokensieve.datasets.shapes.SceneObject;
@@ -38,11 +43,21 @@ public final class PositionProbe {
     private PositionProbe() {}
 
     /**
-     * Both read-outs of one model: from the projected visual tokens (what the decoder reads) and from the vision
+     * The read-outs of one model: from the projected visual tokens (what the decoder reads) and from the vision
      * features the patch-label head reads (the first feature layer), which tells a tower that loses position from a
-     * projector that drops it.
+     * projector that drops it; and from the decoder's hidden states at the visual tokens' slots, before its first
+     * layer (the projected tokens again, in a prompt) and after each layer ({@code decoder.get(0..layers)}, empty
+     * when not measured), which tells whether the decoder keeps where its visual tokens are up to the layers whose
+     * heads would fetch them.
      */
-    public record Report(List<Row> tokens, List<Row> features) {}
+    public record Report(List<Row> tokens, List<Row> features, List<List<Row>> decoder, List<List<List<Row>>> values) {
+        public Report(List<Row> tokens, List<Row> features) {
+            this(tokens, features, List.of(), List.of());
+        }
+    }
+
+    /** Images per decoder pass. */
+    private static final int BATCH = 16;
 
     /** Reads {@code images} held-out images of {@link TokenProbe#SEED} (at least two: half fit, half measured). */
     public static Report run(VlmModel vm, int images) {
@@ -63,8 +78,77 @@ public final class PositionProbe {
                 features[i] = e.features().toFloatArray();
             }
         }
+        List<List<Row>> decoder = new ArrayList<>();
+        float[][][] stages = decoderStates(vm, images); // [image][stage][N * D]
+        for (int st = 0; st < stages[0].length; st++) {
+            float[][] at = new float[images][];
+            for (int i = 0; i < images; i++) {
+                at[i] = stages[i][st];
+            }
+            decoder.add(measure(at, scenes, grid, at[0].length / per));
+        }
         return new Report(measure(tokens, scenes, grid, tokens[0].length / per),
-                measure(features, scenes, grid, features[0].length / per));
+                measure(features, scenes, grid, features[0].length / per), decoder, values(vm, stages, scenes, grid));
+    }
+
+    /**
+     * The same read-out on what each decoder layer's attention can return from a visual token: its value vector per
+     * key-value head, {@code v_proj(input_layernorm(h))} of the layer's input states; {@code [layer][kv head]}.
+     */
+    private static List<List<List<Row>>> values(VlmModel vm, float[][][] stages, List<Scene2d> scenes, int grid) {
+        List<LlamaDecoderLayer> layers = vm.model().languageModel().layers();
+        int images = stages.length;
+        int per = grid * grid;
+        int d = stages[0][0].length / per;
+        List<List<List<Row>>> out = new ArrayList<>();
+        for (int l = 0; l < layers.size(); l++) {
+            LlamaDecoderLayer layer = layers.get(l);
+            int kv = layer.selfAttn().kvHeads();
+            int hd = layer.selfAttn().headDim();
+            float[][][] byHead = new float[kv][images][];
+            try (NDManager m = NDManager.newBaseManager(vm.device())) {
+                for (int i = 0; i < images; i++) {
+                    NDArray h = m.create(stages[i][l], new Shape(1, per, d)); // [1, N, D], the layer's input
+                    float[] v = layer.selfAttn().values(layer.inputLayernorm().forward(h)).toFloatArray(); // [Hkv * N * hd]
+                    for (int k = 0; k < kv; k++) {
+                        byHead[k][i] = java.util.Arrays.copyOfRange(v, k * per * hd, (k + 1) * per * hd);
+                    }
+                }
+            }
+            List<List<Row>> heads = new ArrayList<>();
+            for (int k = 0; k < kv; k++) {
+                heads.add(measure(byHead[k], scenes, grid, hd));
+            }
+            out.add(heads);
+        }
+        return out;
+    }
+
+    /**
+     * The decoder's hidden states at each image's visual slots, with the image's own question and answer as the text
+     * (teacher-forced, as in training), before the first layer and after each: {@code [image][stage][N * D]}.
+     */
+    private static float[][][] decoderStates(VlmModel vm, int images) {
+        TrainingForward forward = new TrainingForward(vm.model(), 0f);
+        long eos = vm.eosIds().iterator().next();
+        float[][][] out = new float[images][][];
+        List<TrainExample> batch = new ArrayList<>();
+        for (int i = 0; i < images; i++) {
+            VqaExample v = ShapesBench.vqa(TokenProbe.SEED, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE);
+            long[] plain = vm.tokenizer().encodePlain(v.answer());
+            long[] answer = java.util.Arrays.copyOf(plain, plain.length + 1);
+            answer[plain.length] = eos;
+            float[] px = vm.processor().preprocess(ShapesTrainData.quantised(v.image())).chw();
+            batch.add(new TrainExample(vm.promptIdsForContent(v.prompt()), answer, List.of(px), null, null, "vqa"));
+            if (batch.size() == BATCH || i == images - 1) {
+                try (NDManager m = NDManager.newBaseManager(vm.device())) {
+                    float[][][] got = forward.visualHidden(m, batch);
+                    System.arraycopy(got, 0, out, i + 1 - batch.size(), batch.size());
+                }
+                batch.clear();
+            }
+        }
+        return out;
     }
 
     /**
@@ -156,6 +240,48 @@ public final class PositionProbe {
             Row f = report.features().get(i);
             b.append(String.format("| %s | %d | %.1f%% | %s | %.1f%% | %s |%n", t.measure(), t.count(), t.exact(),
                     percent(t.withinOne()), f.exact(), percent(f.withinOne())));
+        }
+        return b.toString();
+    }
+
+    /**
+     * The decoder stages as a Markdown table: per stage, object patches' column and row read exactly, background
+     * patches' column, and pairs of objects ordered.
+     */
+    public static String decoderTable(Report report, int images) {
+        int fit = (images + 1) / 2;
+        StringBuilder b = new StringBuilder(String.format(
+                "Position read-out in the decoder: the same classifier on the hidden states at the visual tokens' slots "
+                        + "(the image's own question as the text), fit on the %d first held-out images, measured on the "
+                        + "other %d%n%n", fit, images - fit));
+        b.append("| stage | object columns | object rows | background columns | left/right of two objects | "
+                + "above/below of two objects |\n");
+        b.append("|---|---|---|---|---|---|\n");
+        for (int st = 0; st < report.decoder().size(); st++) {
+            List<Row> r = report.decoder().get(st);
+            b.append(String.format("| %s | %.1f%% | %.1f%% | %.1f%% | %s | %s |%n",
+                    st == 0 ? "before layer 1 (tokens)" : "after layer " + st, r.get(0).exact(), r.get(1).exact(),
+                    r.get(2).exact(), percent(r.get(4).exact()), percent(r.get(5).exact())));
+        }
+        return b.toString();
+    }
+
+    /** The value read-outs as a Markdown table: per decoder layer and key-value head, as {@link #decoderTable}. */
+    public static String valuesTable(Report report, int images) {
+        int fit = (images + 1) / 2;
+        StringBuilder b = new StringBuilder(String.format(
+                "Position read-out in the values: the same classifier on each decoder layer's value vectors of the "
+                        + "visual tokens (what its attention returns), per key-value head, fit on the %d first held-out "
+                        + "images, measured on the other %d%n%n", fit, images - fit));
+        b.append("| layer | kv head | object columns | object rows | background columns | left/right of two objects | "
+                + "above/below of two objects |\n");
+        b.append("|---|---|---|---|---|---|---|\n");
+        for (int l = 0; l < report.values().size(); l++) {
+            for (int k = 0; k < report.values().get(l).size(); k++) {
+                List<Row> r = report.values().get(l).get(k);
+                b.append(String.format("| %d | %d | %.1f%% | %.1f%% | %.1f%% | %s | %s |%n", l + 1, k, r.get(0).exact(),
+                        r.get(1).exact(), r.get(2).exact(), percent(r.get(4).exact()), percent(r.get(5).exact())));
+            }
         }
         return b.toString();
     }

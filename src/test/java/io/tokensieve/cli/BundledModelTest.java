@@ -19,6 +19,7 @@ import io.tokensieve.datasets.mask.MaskPng;
 import io.tokensieve.datasets.shapes.ShapesPrompts;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -134,6 +135,18 @@ class BundledModelTest {
         assertTrue(Integer.parseInt(pos.group(1)) > 0, r.out());
         assertTrue(Double.parseDouble(pos.group(2)) <= Double.parseDouble(pos.group(3)), "exact reads are within one: " + r.out());
         assertTrue(r.out().contains("| above/below of two objects | "), r.out());
+        // the decoder read-out: the tokens before the first layer, then after each of the 8 layers; before the first
+        // layer the hidden states are the projected tokens, so the read matches the tokens' (within one patch: the
+        // decoder pass encodes the images in a batch)
+        java.util.regex.Matcher dec = java.util.regex.Pattern.compile(
+                "\\| (before layer 1 \\(tokens\\)|after layer \\d) \\| ([0-9.]+)% \\| ([0-9.]+)% \\|").matcher(r.out());
+        List<Double> columns = new java.util.ArrayList<>();
+        while (dec.find()) {
+            columns.add(Double.parseDouble(dec.group(2)));
+        }
+        assertEquals(9, columns.size(), r.out());
+        assertEquals(Double.parseDouble(pos.group(2)), columns.get(0), 100.0 / Integer.parseInt(pos.group(1)) + 1e-9,
+                r.out());
         Cli.Result none = Cli.run("train", "--probe-tokens", "--out", tmp.toString());
         assertEquals(2, none.exit(), none.err());
         assertTrue(none.err().contains("no model in"), none.err());

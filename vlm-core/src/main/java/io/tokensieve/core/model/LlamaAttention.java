@@ -75,6 +75,11 @@ public final class LlamaAttention {
         return rope.apply(split(kProj.forward(x), kvHeads));
     }
 
+    /** Values for x [B, T, D] (normed): [B, Hkv, T, hd]. */
+    public NDArray values(NDArray x) {
+        return split(vProj.forward(x), kvHeads);
+    }
+
     public int heads() {
         return heads;
     }

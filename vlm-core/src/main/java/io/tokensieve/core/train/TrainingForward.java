@@ -150,18 +150,17 @@ public final class TrainingForward {
         return lengthGroups ? RowLayout.grouped(lens) : RowLayout.single(lens);
     }
 
-    /** Slots of each example's sequence: prompt and answer tokens, an image token counting as its patches. */
+    /** Slots of each example's sequence: prompt and answer tokens, a prompt's image token counting as its patches. */
     private int[] lengths(List<TrainExample> batch) {
         long imageId = cfg.imageTokenIndex();
         int per = cfg.vision().numPatches();
         int[] lens = new int[batch.size()];
         for (int i = 0; i < lens.length; i++) {
             TrainExample e = batch.get(i);
-            for (long[] part : new long[][] {e.promptIds(), e.answerIds()}) {
-                for (long id : part) {
-                    lens[i] += id == imageId ? per : 1;
-                }
+            for (long id : e.promptIds()) {
+                lens[i] += id == imageId ? per : 1;
             }
+            lens[i] += e.answerIds().length;
         }
         return lens;
     }
@@ -195,10 +194,25 @@ public final class TrainingForward {
      * {@code [example][0..layers][D]} (before the final norm). Computes no loss.
      */
     public float[][][] answerHidden(NDManager mgr, List<TrainExample> batch) {
-        float[][][] out = new float[batch.size()][][];
-        forward(mgr, batch, null, out);
-        return out;
+        Keep keep = new Keep(new float[batch.size()][][], false);
+        forward(mgr, batch, null, keep);
+        return keep.out();
     }
+
+    /**
+     * What the decoder holds where its first image's visual tokens sit: for each example, the hidden states at those
+     * slots, before the first decoder layer (the projected tokens) and after each layer,
+     * {@code [example][0..layers][N * D]} (patches in raster order; null for an example without an image). Computes
+     * no loss.
+     */
+    public float[][][] visualHidden(NDManager mgr, List<TrainExample> batch) {
+        Keep keep = new Keep(new float[batch.size()][][], true);
+        forward(mgr, batch, null, keep);
+        return keep.out();
+    }
+
+    /** Hidden states to keep instead of computing losses: at each example's answer row, or at its first image's slots. */
+    private record Keep(float[][][] out, boolean visual) {}
 
     private Losses forward(NDManager mgr, List<TrainExample> batch, float[][][] massOut) {
         return forward(mgr, batch, massOut, null);
@@ -206,9 +220,9 @@ public final class TrainingForward {
 
     /**
      * With {@code massOut} non-null: fills it as {@link #pointingMass} describes and returns null, no losses; likewise
-     * {@code hiddenOut} as {@link #answerHidden} describes.
+     * with {@code keep} non-null, as {@link #answerHidden} or {@link #visualHidden} describes.
      */
-    private Losses forward(NDManager mgr, List<TrainExample> batch, float[][][] massOut, float[][][] hiddenOut) {
+    private Losses forward(NDManager mgr, List<TrainExample> batch, float[][][] massOut, Keep keep) {
         boolean pointed = pointWeight > 0 || massOut != null;
         int b = batch.size();
         long imageId = cfg.imageTokenIndex();
@@ -263,8 +277,7 @@ public final class TrainingForward {
         List<Integer> pointExamples = new ArrayList<>(); // their example
         List<Long> readoutRows = new ArrayList<>(); // (b * T + q) of positions predicting a first answer token
         List<int[]> readoutLabels = new ArrayList<>(); // their labels
-        long[] answerRows = new long[b]; // (b * T + q) of each example's position predicting its first answer token
-        java.util.Arrays.fill(answerRows, -1);
+        long[][] keepRows = new long[b][]; // per example: the decoder rows whose hidden states {@code keep} wants
         long segId = cfg.extras().segTokenIndex();
         int imageCursor = 0;
         // index layout of the source matrix: [text rows][visual rows][one zero row]
@@ -292,8 +305,8 @@ public final class TrainingForward {
                         lossRows.add(lay.row(i, slot - 1)); // position predicting this token
                         lossTargets.add(id);
                         int k = j - answerStart;
-                        if (k == 0) {
-                            answerRows[i] = lay.row(i, slot - 1);
+                        if (k == 0 && keep != null && !keep.visual()) {
+                            keepRows[i] = new long[] {lay.row(i, slot - 1)};
                         }
                         if (k == 0 && readout != null && e.readout() != null) {
                             if (e.readout().length != readout.kinds()) {
@@ -324,6 +337,12 @@ public final class TrainingForward {
                         segImages.add(firstImage);
                     }
                     slot++;
+                }
+            }
+            if (keep != null && keep.visual() && visualSlots.size() >= per) {
+                keepRows[i] = new long[per];
+                for (int p = 0; p < per; p++) {
+                    keepRows[i][p] = lay.row(i, visualSlots.get(p));
                 }
             }
             for (int q = slot; q < lay.width(i); q++) {
@@ -368,8 +387,8 @@ public final class TrainingForward {
         // ---- decoder ----
         List<NDArray[]> pointProbs = new ArrayList<>(); // per pointed layer, per group [Bg, H, Tg, Tg]
         NDArray readoutHidden = null; // [R, D]
-        if (hiddenOut != null) {
-            keepAnswerRows(mgr, flat, answerRows, hiddenOut, 0, lm.layers().size() + 1);
+        if (keep != null) {
+            keepRows(mgr, flat, keepRows, keep.out(), 0, lm.layers().size() + 1);
         }
         for (int li = 0; li < lm.layers().size(); li++) {
             NDArray[] probs = new NDArray[groups];
@@ -378,8 +397,8 @@ public final class TrainingForward {
                 h[g] = o.hidden(); // [Bg, Tg, D]
                 probs[g] = o.probs(); // [Bg, H, Tg, Tg]
             }
-            if (hiddenOut != null) {
-                keepAnswerRows(mgr, flatten(h, d), answerRows, hiddenOut, li + 1, lm.layers().size() + 1);
+            if (keep != null) {
+                keepRows(mgr, flatten(h, d), keepRows, keep.out(), li + 1, lm.layers().size() + 1);
                 continue;
             }
             if (li + 1 == readoutLayers && !readoutRows.isEmpty() && massOut == null) {
@@ -390,7 +409,7 @@ public final class TrainingForward {
                 pointProbs.add(probs);
             }
         }
-        if (hiddenOut != null) {
+        if (keep != null) {
             return null;
         }
         if (massOut != null) {
@@ -510,19 +529,28 @@ public final class TrainingForward {
         return readout.loss(x, byKind, every);
     }
 
-    /** Copies decoder rows [rows, D] at each example's answer row into {@code out[example][at]} (of {@code stages}). */
-    private static void keepAnswerRows(NDManager mgr, NDArray h, long[] rows, float[][][] out, int at, int stages) {
-        long d = h.getShape().get(1);
-        float[] all = h.get(new NDIndex("{}", mgr.create(java.util.Arrays.stream(rows)
-                .map(r -> Math.max(r, 0)).toArray()))).toFloatArray(); // [B * D]
+    /**
+     * Copies decoder rows of {@code h} [rows, D] into {@code out[example][at]} (of {@code stages}): example i's rows
+     * {@code rows[i]} one after another ({@code [len * D]}); an example without rows (null) is left out.
+     */
+    private static void keepRows(NDManager mgr, NDArray h, long[][] rows, float[][][] out, int at, int stages) {
+        int d = (int) h.getShape().get(1);
+        long[] all = java.util.Arrays.stream(rows).filter(java.util.Objects::nonNull).flatMapToLong(java.util.Arrays::stream)
+                .toArray();
+        if (all.length == 0) {
+            return;
+        }
+        float[] got = h.get(new NDIndex("{}", mgr.create(all))).toFloatArray(); // [sum of lens * D]
+        int from = 0;
         for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0) {
-                continue; // an example without an answer
+            if (rows[i] == null) {
+                continue;
             }
             if (out[i] == null) {
                 out[i] = new float[stages][];
             }
-            out[i][at] = java.util.Arrays.copyOfRange(all, (int) (i * d), (int) ((i + 1) * d));
+            out[i][at] = java.util.Arrays.copyOfRange(got, from, from + rows[i].length * d);
+            from += rows[i].length * d;
         }
     }
 

@@ -452,6 +452,49 @@ class TrainingForwardTest {
     }
 
     @Test
+    void visualHiddenIsTheInferencePathsStateAtTheFirstImagesSlotsBeforeAndAfterEveryLayer() {
+        VlmModel vm = TestModels.tiny();
+        LlavaForConditionalGeneration model = vm.model();
+        LlavaConfig c = vm.config();
+        long img = c.imageTokenIndex();
+        int d = (int) c.text().hiddenSize();
+        int per = c.vision().numPatches();
+        int size = c.vision().imageSize();
+        int layers = c.text().numHiddenLayers();
+        // the image at different offsets, a second image (left out), and an example without an image
+        List<TrainExample> batch = List.of(
+                new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null, "vqa"),
+                new TrainExample(new long[] {1, 5, 6, img, 7, img}, new long[] {8, 9, 2}, List.of(pixels(c, 6),
+                        pixels(c, 7)), null, null, "3d"),
+                new TrainExample(new long[] {1, 5, 6}, new long[] {8, 2}, List.of(), null, null, "vqa"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[][][] got = new TrainingForward(model, 1f).visualHidden(m, batch);
+            assertEquals(null, got[2], "no image, nothing kept");
+            for (int i = 0; i < 2; i++) {
+                TrainExample e = batch.get(i);
+                assertEquals(layers + 1, got[i].length, "the projected tokens and every layer");
+                List<float[]> hidden = new ArrayList<>();
+                layerProbs(m, model, c, e, new int[0], new ArrayList<>(), hidden);
+                int[] fl = c.resolvedFeatureLayers();
+                float[] projected = model.multiModalProjector().forward(ClipVisionModel.select(model.visionTower()
+                        .hiddenStates(m.create(e.images().get(0), new Shape(1, 3, size, size)),
+                                Arrays.stream(fl).max().orElse(0)), fl).get(":, 1:, :")).toFloatArray(); // [N * D]
+                int[] slots = visualSlots(e, img, per);
+                assertEquals(per * d, got[i][0].length);
+                for (int p = 0; p < per; p++) {
+                    for (int k = 0; k < d; k++) {
+                        assertEquals(projected[p * d + k], got[i][0][p * d + k], 1e-5, "token " + p + ", example " + i);
+                        for (int l = 1; l <= layers; l++) {
+                            assertEquals(hidden.get(l - 1)[slots[p] * d + k], got[i][l][p * d + k], 1e-4,
+                                    "patch " + p + " after layer " + l + ", example " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void readoutRefusesLayerCountsTheModelDoesNotHaveAndLabelsOfAnotherWidth() {
         VlmModel vm = TestModels.tiny();
         LlavaConfig c = vm.config();
