@@ -229,10 +229,8 @@ public final class PositionProbe {
 
     /** The report as a Markdown table: each measure on the projected tokens, then on the vision features. */
     public static String table(Report report, int images) {
-        int fit = (images + 1) / 2;
-        StringBuilder b = new StringBuilder(String.format(
-                "Position read-out: a linear classifier of each patch's column and row, fit on the %d first held-out "
-                        + "images, measured on the other %d%n%n", fit, images - fit));
+        StringBuilder b = new StringBuilder("Position read-out: a linear classifier of each patch's column and row, "
+                + split(images));
         b.append("| measure | measured | projected tokens | within one cell | vision features (head's input) | within one cell |\n");
         b.append("|---|---|---|---|---|---|\n");
         for (int i = 0; i < report.tokens().size(); i++) {
@@ -249,41 +247,45 @@ public final class PositionProbe {
      * patches' column, and pairs of objects ordered.
      */
     public static String decoderTable(Report report, int images) {
-        int fit = (images + 1) / 2;
-        StringBuilder b = new StringBuilder(String.format(
-                "Position read-out in the decoder: the same classifier on the hidden states at the visual tokens' slots "
-                        + "(the image's own question as the text), fit on the %d first held-out images, measured on the "
-                        + "other %d%n%n", fit, images - fit));
-        b.append("| stage | object columns | object rows | background columns | left/right of two objects | "
-                + "above/below of two objects |\n");
-        b.append("|---|---|---|---|---|---|\n");
+        StringBuilder b = new StringBuilder("Position read-out in the decoder: the same classifier on the hidden states "
+                + "at the visual tokens' slots (the image's own question as the text), " + split(images));
+        b.append("| stage | ").append(STAGE_COLUMNS).append(" |\n|---|---|---|---|---|---|\n");
         for (int st = 0; st < report.decoder().size(); st++) {
-            List<Row> r = report.decoder().get(st);
-            b.append(String.format("| %s | %.1f%% | %.1f%% | %.1f%% | %s | %s |%n",
-                    st == 0 ? "before layer 1 (tokens)" : "after layer " + st, r.get(0).exact(), r.get(1).exact(),
-                    r.get(2).exact(), percent(r.get(4).exact()), percent(r.get(5).exact())));
+            b.append("| ").append(st == 0 ? "before layer 1 (tokens)" : "after layer " + st).append(" | ")
+                    .append(stageCells(report.decoder().get(st))).append(" |\n");
         }
         return b.toString();
     }
 
     /** The value read-outs as a Markdown table: per decoder layer and key-value head, as {@link #decoderTable}. */
     public static String valuesTable(Report report, int images) {
-        int fit = (images + 1) / 2;
-        StringBuilder b = new StringBuilder(String.format(
-                "Position read-out in the values: the same classifier on each decoder layer's value vectors of the "
-                        + "visual tokens (what its attention returns), per key-value head, fit on the %d first held-out "
-                        + "images, measured on the other %d%n%n", fit, images - fit));
-        b.append("| layer | kv head | object columns | object rows | background columns | left/right of two objects | "
-                + "above/below of two objects |\n");
-        b.append("|---|---|---|---|---|---|---|\n");
+        StringBuilder b = new StringBuilder("Position read-out in the values: the same classifier on each decoder "
+                + "layer's value vectors of the visual tokens (what its attention returns), per key-value head, "
+                + split(images));
+        b.append("| layer | kv head | ").append(STAGE_COLUMNS).append(" |\n|---|---|---|---|---|---|---|\n");
         for (int l = 0; l < report.values().size(); l++) {
             for (int k = 0; k < report.values().get(l).size(); k++) {
-                List<Row> r = report.values().get(l).get(k);
-                b.append(String.format("| %d | %d | %.1f%% | %.1f%% | %.1f%% | %s | %s |%n", l + 1, k, r.get(0).exact(),
-                        r.get(1).exact(), r.get(2).exact(), percent(r.get(4).exact()), percent(r.get(5).exact())));
+                b.append("| ").append(l + 1).append(" | ").append(k).append(" | ")
+                        .append(stageCells(report.values().get(l).get(k))).append(" |\n");
             }
         }
         return b.toString();
+    }
+
+    /** The tables' fit and measured halves, ending the heading line. */
+    private static String split(int images) {
+        int fit = (images + 1) / 2;
+        return String.format("fit on the %d first held-out images, measured on the other %d%n%n", fit, images - fit);
+    }
+
+    /** Columns of the decoder and value tables: the measures {@link #stageCells} gives. */
+    private static final String STAGE_COLUMNS = "object columns | object rows | background columns | "
+            + "left/right of two objects | above/below of two objects";
+
+    /** One stage's measures ({@link #measure}'s rows): object columns and rows, background columns, pairs ordered. */
+    private static String stageCells(List<Row> r) {
+        return String.format("%.1f%% | %.1f%% | %.1f%% | %s | %s", r.get(0).exact(), r.get(1).exact(), r.get(2).exact(),
+                percent(r.get(4).exact()), percent(r.get(5).exact()));
     }
 
     private static String percent(double share) {
