@@ -45,7 +45,13 @@ public final class StepTimer {
         LlavaConfig config = s.modelConfig(wl.size(), wl.id(WordLevelTokenizer.IMAGE), wl.id(WordLevelTokenizer.SEG),
                 wl.id(WordLevelTokenizer.BOS), wl.id(WordLevelTokenizer.EOS), wl.id(WordLevelTokenizer.PAD));
         try (ShapesTrainData data = Trainer.trainData(s, wl); NDManager base = NDManager.newBaseManager()) {
-            ModelWeights weights = Trainer.initialWeights(dir, config, s.initSeed(), base);
+            ModelWeights weights;
+            try {
+                weights = Trainer.initialWeights(dir, config, s.initSeed(), base);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(dir + ": its configuration differs from preset " + s.preset()
+                        + "'s; time it with the --preset it was trained with", e);
+            }
             weights.setTrainable(true);
             LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
             AuxPatchHead aux = s.auxWeight() > 0 ? Trainer.auxHead(s, base) : null;

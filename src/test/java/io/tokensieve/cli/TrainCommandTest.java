@@ -176,6 +176,10 @@ class TrainCommandTest {
         Cli.Result empty = Cli.run("train", "--preset", "smoke", "--time-steps", "--out", tmp.resolve("none").toString());
         assertEquals(2, empty.code());
         assertTrue(empty.err().contains("--time-steps: no model in"), empty.err());
+        Cli.Result other = Cli.run("train", "--time-steps", "1", "--out", out.toString()); // the sieve-tiny preset
+        assertEquals(2, other.code(), other.err());
+        assertTrue(other.err().contains("differs from preset sieve-tiny's; time it with the --preset it was trained with"),
+                other.err());
         Cli.Result zero = Cli.run("train", "--preset", "smoke", "--time-steps", "0", "--out", out.toString());
         assertEquals(2, zero.code());
         assertTrue(zero.err().contains("--time-steps needs at least 1 batch, got 0"), zero.err());
