@@ -52,9 +52,8 @@ class RowLayoutTest {
                 assertTrue(seen.add(r), "row " + r + " used twice");
             }
             // the sequence's rotary positions and mask row follow its own length
-            long[] pos = null;
             int member = (int) ((g.row(i, 0) - g.base(group)) / g.groupWidth(group));
-            pos = g.positions(group)[member];
+            long[] pos = g.positions(group)[member];
             assertEquals(lens[i] - 1, pos[lens[i] - 1]);
         }
         assertEquals(g.rows(), seen.size());
