@@ -28,6 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * inference-path tensors, prompt loss by identity.
  */
 class TrainingForwardTest {
+    private final VlmModel vm = TestModels.tiny();
+    private final LlavaForConditionalGeneration model = vm.model();
+    private final LlavaConfig c = vm.config();
+    private final long img = c.imageTokenIndex();
+
     private static float[] pixels(LlavaConfig c, long seed) {
         int s = c.vision().imageSize();
         float[] px = new float[3 * s * s];
@@ -40,11 +45,7 @@ class TrainingForwardTest {
 
     @Test
     void groundingLossMatchesAPlainJavaReference() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        LlavaConfig c = vm.config();
         int per = c.vision().numPatches();
-        long img = c.imageTokenIndex();
         // two label kinds; kind 0 labels every third patch with class 1 or 2, kind 1 labels patch 0 with class 1
         int[][] labels = new int[2][per];
         for (int p = 0; p < per; p += 3) {
@@ -106,9 +107,6 @@ class TrainingForwardTest {
 
     @Test
     void promptLossEqualsTheAnswerLossOfTheSameTokens() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        long img = vm.config().imageTokenIndex();
         float[] px = pixels(vm.config(), 4);
         // prompt [bos, <image>, 5, 6, 7] with answer [8]: the prompt loss covers 5, 6, 7 (predicted from the last
         // visual token, then text); so does the answer loss of prompt [bos, <image>] with answer [5, 6, 7]
@@ -129,10 +127,6 @@ class TrainingForwardTest {
 
     @Test
     void pointingLossMatchesTheAttentionOfTheInferenceLayers() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        LlavaConfig c = vm.config();
-        long img = c.imageTokenIndex();
         int layersTotal = c.text().numHiddenLayers();
         int[] layers = layersTotal > 1 ? new int[] {0, layersTotal - 1} : new int[] {0};
         int heads = Math.max(1, c.text().numAttentionHeads() / 2);
@@ -156,10 +150,6 @@ class TrainingForwardTest {
 
     @Test
     void secondTargetsAreScoredOnTheSecondHalfOfThePointedHeads() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        LlavaConfig c = vm.config();
-        long img = c.imageTokenIndex();
         int[] layers = {0};
         int heads = c.text().numAttentionHeads();
         assertTrue(heads >= 2, "the tiny model has heads to split");
@@ -232,10 +222,6 @@ class TrainingForwardTest {
 
     @Test
     void pointingMassIsTheAttentionOfEveryLayerAndHeadOnTheFirstTargetIncludingTheFirstToken() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        LlavaConfig c = vm.config();
-        long img = c.imageTokenIndex();
         int layersTotal = c.text().numHiddenLayers();
         int[] all = java.util.stream.IntStream.range(0, layersTotal).toArray();
         int h = c.text().numAttentionHeads();
@@ -280,10 +266,6 @@ class TrainingForwardTest {
 
     @Test
     void lengthGroupsChangeNoLossAttentionMassOrHiddenStateOnlyThePadding() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        LlavaConfig c = vm.config();
-        long img = c.imageTokenIndex();
         int per = c.vision().numPatches();
         int d = (int) c.text().hiddenSize();
         // three short one-image examples and one long two-image example with a long prompt: grouping splits them
@@ -355,10 +337,6 @@ class TrainingForwardTest {
 
     @Test
     void readoutLossIsAPlainJavaCrossEntropyOfTheHiddenStateAfterTheFirstLayers() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        LlavaConfig c = vm.config();
-        long img = c.imageTokenIndex();
         int d = (int) c.text().hiddenSize();
         int layersRead = c.text().numHiddenLayers(); // the tiny model's last layer; 1 below
         int[] classes = {3, 5};
@@ -421,10 +399,6 @@ class TrainingForwardTest {
 
     @Test
     void answerHiddenIsTheInferencePathsStateAtTheAnswerPositionBeforeAndAfterEveryLayer() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        LlavaConfig c = vm.config();
-        long img = c.imageTokenIndex();
         int d = (int) c.text().hiddenSize();
         int layers = c.text().numHiddenLayers();
         List<TrainExample> batch = List.of(
@@ -453,10 +427,6 @@ class TrainingForwardTest {
 
     @Test
     void visualHiddenIsTheInferencePathsStateAtTheFirstImagesSlotsBeforeAndAfterEveryLayer() {
-        VlmModel vm = TestModels.tiny();
-        LlavaForConditionalGeneration model = vm.model();
-        LlavaConfig c = vm.config();
-        long img = c.imageTokenIndex();
         int d = (int) c.text().hiddenSize();
         int per = c.vision().numPatches();
         int size = c.vision().imageSize();
@@ -496,8 +466,6 @@ class TrainingForwardTest {
 
     @Test
     void readoutRefusesLayerCountsTheModelDoesNotHaveAndLabelsOfAnotherWidth() {
-        VlmModel vm = TestModels.tiny();
-        LlavaConfig c = vm.config();
         int layers = c.text().numHiddenLayers();
         try (NDManager m = NDManager.newBaseManager()) {
             AuxPatchHead head = new AuxPatchHead(m, "readout", (int) c.text().hiddenSize(), new int[] {3, 3}, 1);
@@ -515,7 +483,6 @@ class TrainingForwardTest {
 
     @Test
     void pointingRefusesLayersAndHeadsTheModelDoesNotHave() {
-        VlmModel vm = TestModels.tiny();
         TrainingForward f = new TrainingForward(vm.model(), 1f);
         int layers = vm.config().text().numHiddenLayers();
         assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
