@@ -7,6 +7,7 @@ import io.tokensieve.train.AnswerProbe;
 import io.tokensieve.train.AttentionProbe;
 import io.tokensieve.train.FinalEvaluation;
 import io.tokensieve.train.ModelCard;
+import io.tokensieve.train.LookupProbe;
 import io.tokensieve.train.PositionProbe;
 import io.tokensieve.train.StepTimer;
 import io.tokensieve.train.TokenProbe;
@@ -102,6 +103,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--readout-weight", paramLabel = "W", description = "weight of the --position-readout loss "
             + "(default: the preset's, 1.0 for sieve-tiny)")
     Float readoutWeight;
+
+    @Option(names = "--rope-theta", paramLabel = "THETA", description = "base of the decoder's rotary embedding: a "
+            + "larger one leaves more query/key dimensions nearly unturned across an image, free to match by content; "
+            + "with --init-from it may differ from the continued model's (default: the preset's, 10000 for sieve-tiny)")
+    Double ropeTheta;
 
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
@@ -234,6 +240,9 @@ final class TrainCommand implements Callable<Integer> {
         if (readoutWeight != null) {
             s = checked(s, "--readout-weight", t -> t.withReadoutWeight(readoutWeight));
         }
+        if (ropeTheta != null) {
+            s = checked(s, "--rope-theta", t -> t.withRopeTheta(ropeTheta));
+        }
         for (String scale : lrScales == null ? List.<String>of() : lrScales) {
             s = checked(s, "--lr-scale " + scale + ":", t -> {
                 int eq = scale.lastIndexOf('=');
@@ -285,6 +294,8 @@ final class TrainCommand implements Callable<Integer> {
                     System.out.print(PositionProbe.decoderTable(positions, probeTokens));
                     System.out.println();
                     System.out.print(PositionProbe.valuesTable(positions, probeTokens));
+                    System.out.println();
+                    System.out.print(LookupProbe.table(LookupProbe.run(vm, probeTokens), probeTokens));
                 }
             }
             return 0;

@@ -219,6 +219,8 @@ public final class ModelCard {
         s.lrScales().forEach((k, f) -> o.append(preset.lrScales().containsKey(k) ? ""
                 : " --lr-scale " + (k.contains("*") ? "'" + k + "=" + f + "'" : k + "=" + f))); // no shell globbing
         o.append(s.segRefine() != preset.segRefine() ? " --seg-refine " + s.segRefine() : "");
+        o.append(s.ropeTheta() != preset.ropeTheta() ? " --rope-theta " + (s.ropeTheta() == Math.rint(s.ropeTheta())
+                ? Long.toString((long) s.ropeTheta()) : Double.toString(s.ropeTheta())) : "");
         o.append(s.stepSchedule() != preset.stepSchedule() ? " --step-schedule=" + s.stepSchedule() : "");
         o.append(s.shapeFirstCaptions() != preset.shapeFirstCaptions() ? " --shape-first-captions " + s.shapeFirstCaptions() : "");
         return o.toString();

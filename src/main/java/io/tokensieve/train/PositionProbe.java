@@ -128,7 +128,7 @@ public final class PositionProbe {
      * The decoder's hidden states at each image's visual slots, with the image's own question and answer as the text
      * (teacher-forced, as in training), before the first layer and after each: {@code [image][stage][N * D]}.
      */
-    private static float[][][] decoderStates(VlmModel vm, int images) {
+    static float[][][] decoderStates(VlmModel vm, int images) {
         TrainingForward forward = new TrainingForward(vm.model(), 0f);
         long eos = vm.eosIds().iterator().next();
         float[][][] out = new float[images][][];

@@ -62,12 +62,18 @@ public record TrainSettings(
         double positionShare,
         int positionReadout,
         float readoutWeight,
-        Map<String, Double> lrScales) {
+        Map<String, Double> lrScales,
+        double ropeTheta) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
         lrScales = lrScales == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(lrScales));
+        // older training.json files have no ropeTheta: their models used the LLaMA default
+        ropeTheta = ropeTheta == 0 ? DEFAULT_ROPE_THETA : ropeTheta;
     }
+
+    /** Base of the decoder's rotary embedding unless {@code --rope-theta} says otherwise (LLaMA's). */
+    public static final double DEFAULT_ROPE_THETA = 10000.0;
 
     /** Pixel cell of the mask head (the mask is predicted on an imageSize / 4 grid). */
     public static final int SEG_CELL = 4;
@@ -88,7 +94,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of());
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -97,7 +103,8 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
                 t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
-                t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight(), t.lrScales());
+                t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight(), t.lrScales(),
+                t.ropeTheta());
     }
 
     public TrainSettings withSteps(int n) {
@@ -240,6 +247,18 @@ public record TrainSettings(
     }
 
     /**
+     * With {@code theta} as the base of the decoder's rotary embedding ({@code rope_theta} in the saved config). A
+     * larger base turns each pair of query/key dimensions more slowly with the position, so more pairs stay nearly
+     * still across an image's tokens and can match by content rather than by distance.
+     */
+    public TrainSettings withRopeTheta(double theta) {
+        if (!(theta > 1) || Double.isInfinite(theta)) {
+            throw new IllegalArgumentException("must be a finite base above 1, got " + theta);
+        }
+        return with(e -> e.ropeTheta = theta);
+    }
+
+    /**
      * With the weights whose checkpoint key (or training-only head parameter name) starts with {@code pattern} training
      * at {@code factor} times the learning rate; {@code *} in the pattern stands for any run of characters without a
      * dot ("model.language_model.layers.*.self_attn.v_proj"). Adds to the patterns already given; where two name one
@@ -347,6 +366,7 @@ public record TrainSettings(
         int positionReadout;
         float readoutWeight;
         Map<String, Double> lrScales;
+        double ropeTheta;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -397,6 +417,7 @@ public record TrainSettings(
             positionReadout = t.positionReadout;
             readoutWeight = t.readoutWeight;
             lrScales = t.lrScales;
+            ropeTheta = t.ropeTheta;
         }
 
         TrainSettings build() {
@@ -406,7 +427,7 @@ public record TrainSettings(
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
-                    positionReadout, readoutWeight, lrScales);
+                    positionReadout, readoutWeight, lrScales, ropeTheta);
         }
     }
 
@@ -434,7 +455,7 @@ public record TrainSettings(
         ClipVisionConfig v = new ClipVisionConfig(visionWidth, visionWidth * 4, visionLayers, visionHeads, 3, imageSize,
                 patch, "quick_gelu", 1e-5, visionWidth);
         LlamaTextConfig t = new LlamaTextConfig(vocab, textWidth, ffn, textLayers, textHeads, kvHeads,
-                textWidth / textHeads, "silu", 4096, 1e-5, 10000.0, false, bos, eos, pad);
+                textWidth / textHeads, "silu", 4096, 1e-5, ropeTheta, false, bos, eos, pad);
         // features from the last vision layer (the tower is trained for LLaVA alone, nothing else reads it)
         return new LlavaConfig(v, t, List.of(-1), "default", imageTokenId, "gelu", true,
                 new SieveExtras(segTokenId, segDim, SEG_CELL, true, segRefine));

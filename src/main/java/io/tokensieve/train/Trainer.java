@@ -122,20 +122,22 @@ public final class Trainer {
     }
 
     /**
-     * The weights of a previous run's model, which must have this run's configuration, except that this run may add
-     * the mask head's refinement layer: its parameters then start fresh ({@code initSeed}), with the output layer at
-     * zero so that the continued model starts from the previous one's masks.
+     * The weights of a previous run's model, which must have this run's configuration, except that this run may change
+     * the rotary base and add the mask head's refinement layer: its parameters then start fresh ({@code initSeed}),
+     * with the output layer at zero so that the continued model starts from the previous one's masks.
      */
     static ModelWeights initialWeights(Path dir, LlavaConfig config, long initSeed, NDManager base) throws IOException {
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new IllegalArgumentException(dir + ": no config.json (--init-from needs a model folder written by sieve train)");
         }
+        // a continuation may change the rotary base: no weight depends on it
         LlavaConfig theirs = LlavaConfig.load(dir);
+        theirs = theirs.withText(theirs.text().withRopeTheta(config.text().ropeTheta()));
         boolean addsRefine = theirs.extras().segRefineHidden() == 0 && config.extras().segRefineHidden() > 0
                 && theirs.withExtras(config.extras()).equals(config);
         if (!theirs.equals(config) && !addsRefine) {
             throw new IllegalArgumentException(dir + ": its configuration differs from this preset's; --init-from continues a "
-                    + "run of the same preset (it may add --seg-refine)");
+                    + "run of the same preset (it may add --seg-refine or change --rope-theta)");
         }
         if (!addsRefine) {
             return ModelWeights.load(dir, config, base);

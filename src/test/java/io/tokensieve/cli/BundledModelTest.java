@@ -147,6 +147,28 @@ class BundledModelTest {
         assertEquals(9, columns.size(), r.out());
         assertEquals(Double.parseDouble(pos.group(2)), columns.get(0), 100.0 / Integer.parseInt(pos.group(1)) + 1e-9,
                 r.out());
+        // the lookup probe: per layer a row for the input states and one per key-value head (8 layers, 2 kv heads);
+        // colour is in the keys of the pointed layers (81% against a 4% share on 120 images, model card), so the
+        // best query must find it there far above what uniform attention gets; wrong labels or a broken softmax would not
+        java.util.regex.Matcher states = java.util.regex.Pattern.compile("\\| \\d \\| input states \\(any key\\) \\| ([0-9.]+)%")
+                .matcher(r.out());
+        int layers = 0;
+        while (states.find()) {
+            layers++;
+        }
+        assertEquals(8, layers, r.out());
+        java.util.regex.Matcher kv = java.util.regex.Pattern.compile("\\| \\d \\| [01] \\| ([0-9.]+)% \\(([0-9.]+)%\\)")
+                .matcher(r.out());
+        int heads = 0;
+        double bestColour = 0;
+        while (kv.find()) {
+            heads++;
+            bestColour = Math.max(bestColour, Double.parseDouble(kv.group(1)));
+        }
+        assertEquals(16, heads, r.out());
+        java.util.regex.Matcher share = java.util.regex.Pattern.compile("Targets cover ([0-9.]+)% \\(colour\\)").matcher(r.out());
+        assertTrue(share.find(), r.out());
+        assertTrue(bestColour > 4 * Double.parseDouble(share.group(1)), r.out());
         Cli.Result none = Cli.run("train", "--probe-tokens", "--out", tmp.toString());
         assertEquals(2, none.exit(), none.err());
         assertTrue(none.err().contains("no model in"), none.err());

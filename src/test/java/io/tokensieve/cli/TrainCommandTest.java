@@ -156,6 +156,35 @@ class TrainCommandTest {
     }
 
     @Test
+    void theRotaryBaseReachesTheSavedConfigAndAContinuationMayChangeIt() throws Exception {
+        Path first = tmp.resolve("theta");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--rope-theta", "1e6", "--no-eval", "--out",
+                first.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1e6, io.tokensieve.core.config.LlavaConfig.load(first).text().ropeTheta());
+        // no weight depends on the base: a continuation at the default base starts from the same weights
+        Path second = tmp.resolve("theta-default");
+        Cli.Result c = Cli.run("train", "--preset", "smoke", "--steps", "1", "--init-from", first.toString(), "--peak-lr",
+                "1e-12", "--no-eval", "--out", second.toString());
+        assertEquals(0, c.code(), c.err());
+        assertEquals(TrainSettings.DEFAULT_ROPE_THETA, io.tokensieve.core.config.LlavaConfig.load(second).text().ropeTheta());
+        SafetensorsReader a = SafetensorsReader.openDir(first);
+        SafetensorsReader b = SafetensorsReader.openDir(second);
+        assertEquals(a.tensors().keySet(), b.tensors().keySet());
+        for (String k : a.tensors().keySet()) {
+            float[] x = a.readFloats(k);
+            float[] y = b.readFloats(k);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(x[i], y[i], 1e-6, k + "[" + i + "]");
+            }
+        }
+        Cli.Result bad = Cli.run("train", "--preset", "smoke", "--steps", "1", "--rope-theta", "0.5", "--no-eval", "--out",
+                tmp.resolve("bad-theta").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--rope-theta") && bad.err().contains("above 1, got 0.5"), bad.err());
+    }
+
+    @Test
     void timeStepsTimesBothDecoderLayoutsOnTheModelInOutAndRefusesAFolderWithoutOne() throws Exception {
         Path out = tmp.resolve("timed");
         new Trainer(TrainSettings.smoke(1), out, quiet()).run(false);

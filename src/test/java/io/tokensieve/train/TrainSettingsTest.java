@@ -61,6 +61,12 @@ class TrainSettingsTest {
         assertEquals(Set.of("positionShare"), changed(t, t.withPositionShare(0.5)));
         assertEquals(Set.of("positionReadout"), changed(t, t.withPositionReadout(4)));
         assertEquals(Set.of("readoutWeight"), changed(t, t.withReadoutWeight(0.25f)));
+        assertEquals(Set.of("ropeTheta"), changed(t, t.withRopeTheta(1e6)));
+        assertEquals(1e6, t.withRopeTheta(1e6).modelConfig(100, 4, 5, 1, 2, 3).text().ropeTheta());
+        assertEquals(TrainSettings.DEFAULT_ROPE_THETA, t.modelConfig(100, 4, 5, 1, 2, 3).text().ropeTheta());
+        for (double bad : new double[] {1, 0.5, -2, Double.NaN, Double.POSITIVE_INFINITY}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withRopeTheta(bad));
+        }
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> t.withPositionReadout(t.textLayers() + 1));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withPositionReadout(-1));
@@ -98,8 +104,11 @@ class TrainSettingsTest {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         com.fasterxml.jackson.databind.node.ObjectNode old = json.valueToTree(t);
         old.remove("lrScales");
+        old.remove("ropeTheta");
         try {
             assertEquals(java.util.Map.of(), json.treeToValue(old, TrainSettings.class).lrScales());
+            // and, written before --rope-theta, with the base its model was trained with
+            assertEquals(TrainSettings.DEFAULT_ROPE_THETA, json.treeToValue(old, TrainSettings.class).ropeTheta());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new AssertionError(e);
         }

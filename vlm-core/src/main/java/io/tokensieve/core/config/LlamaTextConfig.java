@@ -24,6 +24,13 @@ public record LlamaTextConfig(
         int eosTokenId,
         int padTokenId) {
 
+    /** The same configuration with another rotary base (no weight depends on it). */
+    public LlamaTextConfig withRopeTheta(double theta) {
+        return new LlamaTextConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, hiddenAct, maxPositionEmbeddings, rmsNormEps, theta, tieWordEmbeddings,
+                bosTokenId, eosTokenId, padTokenId);
+    }
+
     public LlamaTextConfig {
         if (numAttentionHeads % numKeyValueHeads != 0) {
             throw new ConfigException("text_config: num_attention_heads " + numAttentionHeads

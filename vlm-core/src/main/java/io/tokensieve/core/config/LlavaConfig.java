@@ -27,6 +27,11 @@ public record LlavaConfig(
     public static final String ARCHITECTURE = "LlavaForConditionalGeneration";
 
     /** The same configuration with other extras. */
+    public LlavaConfig withText(LlamaTextConfig t) {
+        return new LlavaConfig(vision, t, visionFeatureLayers, visionFeatureSelectStrategy, imageTokenIndex,
+                projectorHiddenAct, projectorBias, extras);
+    }
+
     public LlavaConfig withExtras(SieveExtras e) {
         return new LlavaConfig(vision, text, visionFeatureLayers, visionFeatureSelectStrategy, imageTokenIndex,
                 projectorHiddenAct, projectorBias, e);
