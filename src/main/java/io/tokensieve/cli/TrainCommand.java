@@ -6,8 +6,8 @@ import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.train.AnswerProbe;
 import io.tokensieve.train.AttentionProbe;
 import io.tokensieve.train.FinalEvaluation;
-import io.tokensieve.train.ModelCard;
 import io.tokensieve.train.LookupProbe;
+import io.tokensieve.train.ModelCard;
 import io.tokensieve.train.PositionProbe;
 import io.tokensieve.train.StepTimer;
 import io.tokensieve.train.TokenProbe;
@@ -106,7 +106,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--rope-theta", paramLabel = "THETA", description = "base of the decoder's rotary embedding: a "
             + "larger one leaves more query/key dimensions nearly unturned across an image, free to match by content; "
-            + "with --init-from it may differ from the continued model's (default: the preset's, 10000 for sieve-tiny)")
+            + "with --init-from it may differ from the continued model's (default: the continued model's, else the "
+            + "preset's, 10000 for sieve-tiny)")
     Double ropeTheta;
 
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
@@ -192,6 +193,8 @@ final class TrainCommand implements Callable<Integer> {
                         + "written by sieve train)");
             }
             s = s.continuing(initFrom.toString(), peakLr == null ? 5e-4f : peakLr);
+            // the continued model's rotary base, unless --rope-theta changes it
+            s = s.withRopeTheta(io.tokensieve.core.config.LlavaConfig.load(initFrom).text().ropeTheta());
         } else if (peakLr != null) {
             throw new Errors.UserException("--peak-lr applies to --init-from runs only");
         }

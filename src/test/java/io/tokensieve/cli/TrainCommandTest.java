@@ -162,10 +162,16 @@ class TrainCommandTest {
                 first.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(1e6, io.tokensieve.core.config.LlavaConfig.load(first).text().ropeTheta());
-        // no weight depends on the base: a continuation at the default base starts from the same weights
+        // a continuation keeps the continued model's base unless told otherwise
+        Path kept = tmp.resolve("theta-kept");
+        Cli.Result same = Cli.run("train", "--preset", "smoke", "--steps", "1", "--init-from", first.toString(), "--no-eval",
+                "--out", kept.toString());
+        assertEquals(0, same.code(), same.err());
+        assertEquals(1e6, io.tokensieve.core.config.LlavaConfig.load(kept).text().ropeTheta());
+        // no weight depends on the base: a continuation at another base starts from the same weights
         Path second = tmp.resolve("theta-default");
         Cli.Result c = Cli.run("train", "--preset", "smoke", "--steps", "1", "--init-from", first.toString(), "--peak-lr",
-                "1e-12", "--no-eval", "--out", second.toString());
+                "1e-12", "--rope-theta", "10000", "--no-eval", "--out", second.toString());
         assertEquals(0, c.code(), c.err());
         assertEquals(TrainSettings.DEFAULT_ROPE_THETA, io.tokensieve.core.config.LlavaConfig.load(second).text().ropeTheta());
         SafetensorsReader a = SafetensorsReader.openDir(first);
