@@ -72,10 +72,8 @@ public final class LookupProbe {
         float[][][] stages = PositionProbe.decoderStates(vm, images); // [image][stage][N * D]
         List<LlamaDecoderLayer> layers = vm.model().languageModel().layers();
         int hd = layers.get(0).selfAttn().headDim();
-        float[] invFreq = new float[hd / 2];
-        for (int k = 0; k < invFreq.length; k++) {
-            invFreq[k] = (float) (1.0 / Math.pow(t.ropeTheta(), (float) (2 * k) / hd));
-        }
+        LlamaRotaryEmbedding rotary = new LlamaRotaryEmbedding(hd, t.ropeTheta());
+        float[] invFreq = rotary.inverseFrequencies();
         List<Row> rows = new ArrayList<>();
         for (int l = 0; l < layers.size(); l++) {
             LlamaDecoderLayer layer = layers.get(l);
@@ -83,8 +81,7 @@ public final class LookupProbe {
             float[][][] keys = new float[kv][images][]; // [kv head][image][N * hd], unrotated
             float[][] normed = new float[images][]; // [image][N * D], the layer's normalised input
             try (NDManager m = NDManager.newBaseManager(vm.device())) {
-                LlamaRotaryEmbedding.Rope none = new LlamaRotaryEmbedding(hd, t.ropeTheta())
-                        .forPositions(m, new long[1][per]); // position 0: no rotation
+                LlamaRotaryEmbedding.Rope none = rotary.forPositions(m, new long[1][per]); // position 0: no rotation
                 for (int i = 0; i < images; i++) {
                     NDArray h = m.create(stages[i][l], new Shape(1, per, d)); // [1, N, D], the layer's input
                     NDArray x = layer.inputLayernorm().forward(h); // [1, N, D]

@@ -22,6 +22,11 @@ public final class LlamaRotaryEmbedding {
         }
     }
 
+    /** {@code inv_freq}: the angle per position of each dimension pair (a copy). */
+    public float[] inverseFrequencies() {
+        return invFreq.clone();
+    }
+
     /** cos and sin for positions [B][T], each [B, 1, T, hd], created in {@code manager}. */
     public Rope forPositions(NDManager manager, long[][] positions) {
         int b = positions.length;
