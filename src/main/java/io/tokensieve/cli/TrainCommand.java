@@ -110,6 +110,12 @@ final class TrainCommand implements Callable<Integer> {
             + "preset's, 10000 for sieve-tiny)")
     Double ropeTheta;
 
+    @Option(names = "--key-lookup-weight", paramLabel = "W", description = "weight of a key-lookup loss on the pointed "
+            + "layers: a learned query per colour and per shape must find those patches through the key head the pointed "
+            + "heads read, so that questions naming an object by its shape have keys to find it by; needs the pointing "
+            + "loss (default: the preset's, 0, off, for sieve-tiny)")
+    Float keyLookupWeight;
+
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
     Float pointWeight;
@@ -258,6 +264,12 @@ final class TrainCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("F must be a number, got '" + scale.substring(eq + 1) + "'");
                 }
             });
+        }
+        if (keyLookupWeight != null) {
+            s = checked(s, "--key-lookup-weight", t -> t.withKeyLookupWeight(keyLookupWeight));
+        }
+        if (s.keyLookupWeight() > 0 && s.pointWeight() == 0) {
+            throw new Errors.UserException("--key-lookup-weight works on the pointed layers: it needs --point-weight above 0");
         }
         if (s.positionOnTokens() && !s.patchPosition()) {
             throw new Errors.UserException("--position-on-tokens needs --patch-position (it says where the position labels are read)");

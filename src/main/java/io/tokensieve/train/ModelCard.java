@@ -65,12 +65,14 @@ public final class ModelCard {
                         + "training-only losses: patch-label head on the vision features %.1f, grounding of the projected "
                         + "visual tokens against the words of their patch labels %.1f, next-token loss on prompt text %.1f, "
                         + "attention pointing (heads of middle decoder layers, at answer positions, onto the patches of the objects "
-                        + "the question or caption word refers to%s) %.1f",
+                        + "the question or caption word refers to%s) %.1f%s",
                 s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
                 s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(),
                 (s.pointAbsent() ? "; onto the first token when it names no object that is there" : "")
                         + (s.pointSeg() ? "; the [SEG] position onto the referred object" : "")
-                        + (s.point3d() ? "; 3D answers onto their objects in every view" : ""), s.pointWeight())));
+                        + (s.point3d() ? "; 3D answers onto their objects in every view" : ""), s.pointWeight(),
+                s.keyLookupWeight() > 0 ? String.format(Locale.ROOT, ", key lookup (a learned query per colour and per "
+                        + "shape finds those patches through the pointed heads' keys) %.1f", s.keyLookupWeight()) : "")));
         b.append(row("steps", (s.visionSteps() > 0 ? s.visionSteps() + " vision-stage steps (the vision tower and the "
                 + "patch-label head alone, images of data seed " + (s.dataSeed() + Trainer.VISION_SEED_OFFSET) + "), then " : "")
                 + t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
@@ -206,6 +208,7 @@ public final class ModelCard {
         o.append(s.dataSeed() != presetData ? " --data-seed " + s.dataSeed() : "");
         o.append(s.initSeed() != preset.initSeed() ? " --init-seed " + s.initSeed() : "");
         o.append(s.pointWeight() != preset.pointWeight() ? " --point-weight " + s.pointWeight() : "");
+        o.append(s.keyLookupWeight() != preset.keyLookupWeight() ? " --key-lookup-weight " + s.keyLookupWeight() : "");
         o.append(s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "");
         o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");

@@ -56,6 +56,7 @@ public final class StepTimer {
             LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
             AuxPatchHead aux = s.auxWeight() > 0 ? Trainer.auxHead(s, base) : null;
             AuxPatchHead readout = Trainer.readoutHead(s, base);
+            AuxPatchHead lookup = Trainer.lookupQueries(s, base);
             Map<String, NDArray> params = new LinkedHashMap<>(weights.all());
             if (aux != null) {
                 params.putAll(aux.parameters());
@@ -63,7 +64,10 @@ public final class StepTimer {
             if (readout != null) {
                 params.putAll(readout.parameters());
             }
-            TrainingForward forward = Trainer.trainingForward(s, model, aux, readout, wl);
+            if (lookup != null) {
+                params.putAll(lookup.parameters());
+            }
+            TrainingForward forward = Trainer.trainingForward(s, model, aux, readout, lookup, wl);
             double[] grouped = new double[batches];
             double[] padded = new double[batches];
             long[] groupedRows = new long[batches];

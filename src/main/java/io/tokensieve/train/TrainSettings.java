@@ -63,7 +63,8 @@ public record TrainSettings(
         int positionReadout,
         float readoutWeight,
         Map<String, Double> lrScales,
-        double ropeTheta) {
+        double ropeTheta,
+        float keyLookupWeight) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -94,7 +95,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA, 0f);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -104,7 +105,7 @@ public record TrainSettings(
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
                 t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
                 t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight(), t.lrScales(),
-                t.ropeTheta());
+                t.ropeTheta(), t.keyLookupWeight());
     }
 
     public TrainSettings withSteps(int n) {
@@ -247,6 +248,18 @@ public record TrainSettings(
     }
 
     /**
+     * With a key-lookup loss of weight {@code w} (0 = none) on the pointed layers: a learned query per colour and per
+     * shape must find the patches of that colour or shape through the key head the pointed heads read
+     * ({@code TrainingForward.withKeyLookup}). It needs the pointing loss, whose layers and heads it uses.
+     */
+    public TrainSettings withKeyLookupWeight(float w) {
+        if (!(w >= 0) || Float.isInfinite(w)) {
+            throw new IllegalArgumentException("must be a finite weight of 0 or more, got " + w);
+        }
+        return with(e -> e.keyLookupWeight = w);
+    }
+
+    /**
      * With {@code theta} as the base of the decoder's rotary embedding ({@code rope_theta} in the saved config). A
      * larger base turns each pair of query/key dimensions more slowly with the position, so more pairs stay nearly
      * still across an image's tokens and can match by content rather than by distance.
@@ -367,6 +380,7 @@ public record TrainSettings(
         float readoutWeight;
         Map<String, Double> lrScales;
         double ropeTheta;
+        float keyLookupWeight;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -418,6 +432,7 @@ public record TrainSettings(
             readoutWeight = t.readoutWeight;
             lrScales = t.lrScales;
             ropeTheta = t.ropeTheta;
+            keyLookupWeight = t.keyLookupWeight;
         }
 
         TrainSettings build() {
@@ -427,7 +442,7 @@ public record TrainSettings(
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
-                    positionReadout, readoutWeight, lrScales, ropeTheta);
+                    positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight);
         }
     }
 

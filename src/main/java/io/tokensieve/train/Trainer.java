@@ -60,6 +60,7 @@ public final class Trainer {
     public static final String AUX = "aux_head.safetensors";
     /** The relative-position read-out's classifiers ({@link TrainSettings#positionReadout}), beside {@link #AUX}. */
     public static final String READOUT = "readout_head.safetensors";
+    public static final String LOOKUP = "lookup_queries.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final TrainSettings settings;
@@ -183,6 +184,26 @@ public final class Trainer {
         return new AuxPatchHead(manager, "readout", s.textWidth(), new int[] {g, g, g, g}, s.initSeed() + 2);
     }
 
+    /**
+     * The training-only queries of {@link TrainSettings#keyLookupWeight}: per pointed layer, one per colour and one
+     * per shape (rows of a colour kind and a shape kind, head-dimension wide); null when off.
+     */
+    static AuxPatchHead lookupQueries(TrainSettings s, NDManager manager) {
+        if (s.keyLookupWeight() == 0) {
+            return null;
+        }
+        int layers = s.pointLayers().length;
+        int[] classes = new int[TrainingForward.LOOKUP_KINDS * layers];
+        for (int p = 0; p < layers; p++) {
+            classes[2 * p] = PatchLabels.COLOURS;
+            classes[2 * p + 1] = PatchLabels.SHAPES;
+        }
+        AuxPatchHead q = new AuxPatchHead(manager, "lookup", s.textWidth() / s.textHeads(), classes, s.initSeed() + 3);
+        // unit-scale queries against keys of the decoder's scale: a sharp softmax is reachable from the first step
+        q.parameters().entrySet().stream().filter(e -> e.getKey().endsWith(".weight")).forEach(e -> e.getValue().muli(50));
+        return q;
+    }
+
     /** The patch-label head's labels of a 2D scene ({@link #auxClasses} kinds). */
     static int[][] patchLabels(Scene2d scene, TrainSettings s) {
         if (!s.patchPosition()) {
@@ -214,7 +235,7 @@ public final class Trainer {
 
     /** The full recipe's training pass for these settings: the losses they turn on, with their weights. */
     static TrainingForward trainingForward(TrainSettings settings, LlavaForConditionalGeneration model, AuxPatchHead aux,
-                                           AuxPatchHead readout, WordLevelTokenizer wl) {
+                                           AuxPatchHead readout, AuxPatchHead lookup, WordLevelTokenizer wl) {
         TrainingForward forward = new TrainingForward(model, settings.segWeight(), aux, settings.auxWeight());
         if (settings.groundWeight() > 0) {
             forward.withGrounding(labelTokens(wl), settings.groundWeight());
@@ -227,6 +248,13 @@ public final class Trainer {
         }
         if (readout != null) {
             forward.withReadout(readout, settings.positionReadout(), settings.readoutWeight());
+        }
+        if (lookup != null) {
+            if (settings.pointWeight() == 0) {
+                throw new IllegalArgumentException("the key-lookup loss works on the pointed layers: it needs a pointing "
+                        + "weight above 0");
+            }
+            forward.withKeyLookup(lookup, settings.keyLookupWeight());
         }
         return forward;
     }
@@ -289,9 +317,11 @@ public final class Trainer {
         LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);
         AuxPatchHead aux = settings.auxWeight() > 0 ? auxHead(settings, base) : null;
         AuxPatchHead readout = readoutHead(settings, base);
+        AuxPatchHead lookup = lookupQueries(settings, base);
         if (resume) {
             loadHead(aux, ckpt.resolve(AUX));
             loadHead(readout, ckpt.resolve(READOUT));
+            loadHead(lookup, ckpt.resolve(LOOKUP));
         }
         Map<String, NDArray> trainable = new LinkedHashMap<>(weights.all());
         if (aux != null) {
@@ -299,6 +329,9 @@ public final class Trainer {
         }
         if (readout != null) {
             trainable.putAll(readout.parameters());
+        }
+        if (lookup != null) {
+            trainable.putAll(lookup.parameters());
         }
         java.util.Set<String> scaled = new java.util.HashSet<>(); // the first pattern naming a weight wins
         for (var e : settings.lrScales().entrySet()) {
@@ -313,7 +346,7 @@ public final class Trainer {
         if (savedMoments != null) {
             opt.restore(savedMoments, trainable, savedOptimizerStep, base);
         }
-        TrainingForward forward = trainingForward(settings, model, aux, readout, wl);
+        TrainingForward forward = trainingForward(settings, model, aux, readout, lookup, wl);
         if (savedMoments == null && settings.visionSteps() > 0) {
             if (aux == null) {
                 throw new IllegalArgumentException("a vision stage trains the patch-label head: it needs an aux weight above 0");
@@ -388,14 +421,18 @@ public final class Trainer {
                     if (readout != null && batch.stream().anyMatch(e -> e.readout() != null)) {
                         perTrack.computeIfAbsent("readout", k -> new Ema()).add(l.readout().getFloat());
                     }
+                    if (lookup != null) {
+                        perTrack.computeIfAbsent("lookup", k -> new Ema()).add(l.lookup().getFloat());
+                    }
                     if ((step + 1) % 25 == 0 || step == start) {
                         String line = String.format(
-                                "step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f%s gnorm %.2f %s",
+                                "step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f%s%s gnorm %.2f %s",
                                 step + 1, lr, loss.value(), perTrack.get("lm").value(),
                                 perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN,
                                 perTrack.get("aux").value(), perTrack.get("ground").value(), perTrack.get("point").value(),
                                 readout == null ? "" : String.format(" readout %.4f", perTrack.containsKey("readout")
-                                        ? perTrack.get("readout").value() : Double.NaN), norm, track);
+                                        ? perTrack.get("readout").value() : Double.NaN),
+                                lookup == null ? "" : String.format(" lookup %.4f", perTrack.get("lookup").value()), norm, track);
                         lossLog.add(line);
                         if (System.console() == null) {
                             log.println(line);
@@ -407,7 +444,7 @@ public final class Trainer {
                 boolean last = step + 1 == settings.steps();
                 outOfTime = elapsed / 60 > settings.maxMinutes();
                 if ((step + 1) % settings.checkpointEvery() == 0 || last || outOfTime) {
-                    saveCheckpoint(ckpt, weights, aux, readout, opt, config, pre, wl, step + 1, elapsed, stageSeconds, lossLog);
+                    saveCheckpoint(ckpt, weights, aux, readout, lookup, opt, config, pre, wl, step + 1, elapsed, stageSeconds, lossLog);
                 }
                 if (outOfTime && !last) {
                     log.printf("%nstopping at step %d: the %.0f-minute budget is spent%n", step + 1, settings.maxMinutes());
@@ -538,7 +575,7 @@ public final class Trainer {
         return lines;
     }
 
-    private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AuxPatchHead readout, AdamW opt, LlavaConfig config,
+    private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AuxPatchHead readout, AuxPatchHead lookup, AdamW opt, LlavaConfig config,
                                 PreprocessorConfig pre, WordLevelTokenizer wl, int step, double elapsed, double stageSeconds,
                                 List<String> lossLog) throws IOException {
         Path tmp = ckpt.resolveSibling(CHECKPOINT + ".tmp");
@@ -555,6 +592,7 @@ public final class Trainer {
         ow.writeFile(tmp.resolve(OPTIMIZER));
         saveHead(aux, tmp.resolve(AUX));
         saveHead(readout, tmp.resolve(READOUT));
+        saveHead(lookup, tmp.resolve(LOOKUP));
         ObjectNode st = JSON.createObjectNode();
         st.put("step", step);
         st.put("optimizer_step", opt.stepCount());

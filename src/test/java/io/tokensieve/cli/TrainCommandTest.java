@@ -275,6 +275,59 @@ class TrainCommandTest {
     }
 
     @Test
+    void keyLookupQueriesTrainStayInTheCheckpointAndAResumedRunRestoresThem() throws Exception {
+        TrainSettings s = TrainSettings.smoke(3).withKeyLookupWeight(0.5f).withStepSchedule(true).withMaxMinutes(30);
+        Path full = tmp.resolve("lookup-full");
+        new Trainer(s, full, quiet()).run(false);
+        Path cut = tmp.resolve("lookup-cut");
+        new Trainer(s.withMaxMinutes(0), cut, quiet()).run(false);
+        Path head = Path.of("checkpoint", Trainer.LOOKUP);
+        float[] one = SafetensorsReader.openFile(cut.resolve(head)).readFloats("lookup.1.weight");
+        new Trainer(s, cut, quiet()).run(true);
+        SafetensorsReader ra = SafetensorsReader.openFile(full.resolve(head));
+        SafetensorsReader rb = SafetensorsReader.openFile(cut.resolve(head));
+        // the smoke model points one layer: a colour kind and a shape kind
+        assertEquals(java.util.Set.of("lookup.0.weight", "lookup.0.bias", "lookup.1.weight", "lookup.1.bias"),
+                ra.tensors().keySet());
+        double maxDiff = 0;
+        for (String k : ra.tensors().keySet()) {
+            float[] x = ra.readFloats(k);
+            float[] y = rb.readFloats(k);
+            for (int i = 0; i < x.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
+            }
+        }
+        double moved = 0;
+        float[] end = ra.readFloats("lookup.1.weight");
+        for (int i = 0; i < end.length; i++) {
+            moved = Math.max(moved, Math.abs(end[i] - one[i]));
+        }
+        assertTrue(moved > 1e-4, "the shape queries train after the first step: moved " + moved);
+        assertTrue(maxDiff < 2e-4, "the resumed queries differ from the uninterrupted ones by " + maxDiff);
+        String log = Files.readString(full.resolve("checkpoint").resolve("trainer_state.json"));
+        assertTrue(log.matches("(?s).*step 1 lr \\S+ loss .* lookup \\d+\\.\\d{4} gnorm.*"), log);
+        assertFalse(Files.exists(full.resolve(Trainer.LOOKUP)), "the queries are not part of the saved model");
+
+        Path cli = tmp.resolve("lookup-cli");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--key-lookup-weight", "0.25", "--no-eval",
+                "--out", cli.toString());
+        assertEquals(0, r.code(), r.err());
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(cli.resolve(Trainer.TRAINING_INFO).toFile());
+        assertEquals(0.25, info.get("settings").get("keyLookupWeight").asDouble(), info.toString());
+        Cli.Result unpointed = Cli.run("train", "--preset", "smoke", "--steps", "1", "--key-lookup-weight", "1",
+                "--point-weight", "0", "--no-eval", "--out", tmp.resolve("lookup-unpointed").toString());
+        assertEquals(2, unpointed.code(), unpointed.err());
+        assertTrue(unpointed.err().contains("--key-lookup-weight works on the pointed layers: it needs --point-weight above 0"),
+                unpointed.err());
+        Cli.Result negative = Cli.run("train", "--preset", "smoke", "--steps", "1", "--key-lookup-weight", "-1", "--no-eval",
+                "--out", tmp.resolve("lookup-negative").toString());
+        assertEquals(2, negative.code(), negative.err());
+        assertTrue(negative.err().contains("--key-lookup-weight must be a finite weight of 0 or more, got -1.0"),
+                negative.err());
+    }
+
+    @Test
     void lrScalesChangeOnlyTheWeightsTheyNameAndAPatternNamingNoneIsRefused() throws Exception {
         String v0 = io.tokensieve.core.weights.CheckpointKeys.textLayer(0, "self_attn.v_proj.weight");
         Path plain = tmp.resolve("plain");

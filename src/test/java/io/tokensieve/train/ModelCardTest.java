@@ -69,6 +69,8 @@ class ModelCardTest {
                 reproduce(dir, preset.withLrScale("model.*.x", 5).withLrScale("readout", 2)));
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --rope-theta 1000000 --out DIR`", reproduce(dir, preset.withRopeTheta(1e6)));
+        assertEquals("`./sieve train --preset sieve-tiny --key-lookup-weight 0.5 --out DIR`",
+                reproduce(dir, preset.withKeyLookupWeight(0.5f)));
         assertEquals("`./sieve train --preset sieve-tiny --rope-theta 20000.5 --out DIR`", reproduce(dir, preset.withRopeTheta(20000.5)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));

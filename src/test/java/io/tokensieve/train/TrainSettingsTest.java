@@ -62,6 +62,10 @@ class TrainSettingsTest {
         assertEquals(Set.of("positionReadout"), changed(t, t.withPositionReadout(4)));
         assertEquals(Set.of("readoutWeight"), changed(t, t.withReadoutWeight(0.25f)));
         assertEquals(Set.of("ropeTheta"), changed(t, t.withRopeTheta(1e6)));
+        assertEquals(Set.of("keyLookupWeight"), changed(t, t.withKeyLookupWeight(0.5f)));
+        for (float bad : new float[] {-1f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withKeyLookupWeight(bad));
+        }
         assertEquals(1e6, t.withRopeTheta(1e6).modelConfig(100, 4, 5, 1, 2, 3).text().ropeTheta());
         assertEquals(TrainSettings.DEFAULT_ROPE_THETA, t.modelConfig(100, 4, 5, 1, 2, 3).text().ropeTheta());
         for (double bad : new double[] {1, 0.5, -2, Double.NaN, Double.POSITIVE_INFINITY}) {
@@ -105,10 +109,13 @@ class TrainSettingsTest {
         com.fasterxml.jackson.databind.node.ObjectNode old = json.valueToTree(t);
         old.remove("lrScales");
         old.remove("ropeTheta");
+        old.remove("keyLookupWeight");
         try {
             assertEquals(java.util.Map.of(), json.treeToValue(old, TrainSettings.class).lrScales());
             // and, written before --rope-theta, with the base its model was trained with
             assertEquals(TrainSettings.DEFAULT_ROPE_THETA, json.treeToValue(old, TrainSettings.class).ropeTheta());
+            // and, written before --key-lookup-weight, without that loss
+            assertEquals(0f, json.treeToValue(old, TrainSettings.class).keyLookupWeight());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new AssertionError(e);
         }

@@ -82,6 +82,11 @@ public final class AuxPatchHead {
         return params;
     }
 
+    /** Kind {@code k}'s classifier weights, [classes, width]: one row per class. */
+    public NDArray weight(int k) {
+        return params.get(prefix + "." + k + ".weight");
+    }
+
     public int kinds() {
         return classes.length;
     }

@@ -41,6 +41,8 @@ public final class TrainingForward {
     private AuxPatchHead readout;
     private int readoutLayers;
     private float readoutWeight;
+    private AuxPatchHead lookup;
+    private float lookupWeight;
     private boolean lengthGroups = true;
 
     public TrainingForward(LlavaForConditionalGeneration model, float segWeight) {
@@ -126,6 +128,46 @@ public final class TrainingForward {
     }
 
     /**
+     * Adds a key-lookup loss on the pointed layers ({@link #withPointing}, which must come first): for each example's
+     * first image with patch labels and each value of the first {@link #LOOKUP_KINDS} label kinds (colour, shape)
+     * present in it, a learned query (row {@code v} of {@code queries}' weight of kind {@code 2 * p + kind} for the
+     * {@code p}-th pointed layer; width the head dimension; row 0, background, unused) rotated as a query at the
+     * position predicting the example's first answer token, must put its attention, a softmax over the image's visual
+     * tokens through each key-value head the pointed heads read, on the patches with that value ({@code -log} of the
+     * mass, averaged over images, values and key-value heads, then over layers), weighted {@code weight}. The pointing
+     * loss asks the keys for what a question names an object by only through the decoder's own queries; this asks the
+     * keys directly, so a query for "the triangle" has keys to find.
+     */
+    public TrainingForward withKeyLookup(AuxPatchHead queries, float weight) {
+        if (pointLayers.length == 0) {
+            throw new IllegalStateException("the key-lookup loss works on the pointed layers: call withPointing first");
+        }
+        if (queries.kinds() != LOOKUP_KINDS * pointLayers.length) {
+            throw new IllegalArgumentException("key-lookup queries have " + queries.kinds() + " kinds, the "
+                    + pointLayers.length + " pointed layers need " + LOOKUP_KINDS * pointLayers.length);
+        }
+        long hd = cfg.text().headDim();
+        for (int k = 0; k < queries.kinds(); k++) {
+            if (queries.weight(k).getShape().get(1) != hd) {
+                throw new IllegalArgumentException("key-lookup queries are " + queries.weight(k).getShape().get(1)
+                        + " wide, the decoder's heads " + hd);
+            }
+        }
+        this.lookup = queries;
+        this.lookupWeight = weight;
+        return this;
+    }
+
+    /** Label kinds the key-lookup loss asks the keys for: the first two of an image's patch labels (colour, shape). */
+    public static final int LOOKUP_KINDS = 2;
+
+    /** Key-value heads that the first {@code pointHeads} of {@code heads} query heads read, of {@code kvHeads}. */
+    static int pointedKvHeads(int pointHeads, int heads, int kvHeads) {
+        int group = heads / kvHeads;
+        return (pointHeads + group - 1) / group;
+    }
+
+    /**
      * Whether the decoder runs sequences of different lengths in groups, each padded to its own longest
      * ({@link RowLayout#grouped}; the default), or all padded to the batch's longest. The losses are the same either way
      * (attention never crosses sequences); grouping saves the padded work when a batch mixes one-image and
@@ -170,7 +212,7 @@ public final class TrainingForward {
      * batch has nothing it applies to): mask, patch-label head, grounding, prompt, pointing and read-out.
      */
     public record Losses(NDArray total, NDArray lm, NDArray seg, NDArray aux, NDArray ground, NDArray prompt,
-                         NDArray point, NDArray readout, int answerTokens, int segExamples) {}
+                         NDArray point, NDArray readout, NDArray lookup, int answerTokens, int segExamples) {}
 
     public Losses forward(NDManager mgr, List<TrainExample> batch) {
         return forward(mgr, batch, null);
@@ -277,6 +319,10 @@ public final class TrainingForward {
         List<Integer> pointExamples = new ArrayList<>(); // their example
         List<Long> readoutRows = new ArrayList<>(); // (b * T + q) of positions predicting a first answer token
         List<int[]> readoutLabels = new ArrayList<>(); // their labels
+        boolean lookedUp = lookup != null && massOut == null && keep == null;
+        List<long[]> lookupRows = new ArrayList<>(); // per labelled image: the rows of its visual tokens
+        List<int[][]> lookupLabels = new ArrayList<>(); // its colour and shape labels
+        List<Long> lookupPositions = new ArrayList<>(); // the position predicting its example's first answer token
         long[][] keepRows = new long[b][]; // per example: the decoder rows whose hidden states {@code keep} wants
         long segId = cfg.extras().segTokenIndex();
         int imageCursor = 0;
@@ -307,6 +353,16 @@ public final class TrainingForward {
                         int k = j - answerStart;
                         if (k == 0 && keep != null && !keep.visual()) {
                             keepRows[i] = new long[] {lay.row(i, slot - 1)};
+                        }
+                        if (k == 0 && lookedUp && e.patchLabels() != null && !e.patchLabels().isEmpty()
+                                && e.patchLabels().get(0) != null && visualSlots.size() >= per) {
+                            long[] vr = new long[per];
+                            for (int p = 0; p < per; p++) {
+                                vr[p] = lay.row(i, visualSlots.get(p));
+                            }
+                            lookupRows.add(vr);
+                            lookupLabels.add(java.util.Arrays.copyOf(e.patchLabels().get(0), LOOKUP_KINDS));
+                            lookupPositions.add((long) slot - 1);
                         }
                         if (k == 0 && readout != null && e.readout() != null) {
                             if (e.readout().length != readout.kinds()) {
@@ -386,11 +442,16 @@ public final class TrainingForward {
 
         // ---- decoder ----
         List<NDArray[]> pointProbs = new ArrayList<>(); // per pointed layer, per group [Bg, H, Tg, Tg]
+        List<NDArray> lookupLosses = new ArrayList<>(); // per pointed layer, scalar
         NDArray readoutHidden = null; // [R, D]
         if (keep != null) {
             keepRows(mgr, flat, keepRows, keep.out(), 0, lm.layers().size() + 1);
         }
         for (int li = 0; li < lm.layers().size(); li++) {
+            if (lookedUp && !lookupRows.isEmpty() && contains(pointLayers, li)) {
+                lookupLosses.add(keyLookup(mgr, lm.layers().get(li), h, rope, indexOf(pointLayers, li), lookupRows,
+                        lookupLabels, lookupPositions));
+            }
             NDArray[] probs = new NDArray[groups];
             for (int g = 0; g < groups; g++) {
                 LlamaDecoderLayer.Output o = lm.layers().get(li).forward(h[g], rope[g], attnMask[g], null);
@@ -510,8 +571,79 @@ public final class TrainingForward {
             readoutLoss = readout(readoutHidden, readoutLabels);
             total = total.add(Ops.scale(readoutLoss, readoutWeight));
         }
-        return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, pointLoss, readoutLoss,
+        NDArray lookupLoss = mgr.zeros(new Shape());
+        if (!lookupLosses.isEmpty()) {
+            for (NDArray x : lookupLosses) {
+                lookupLoss = lookupLoss.add(x);
+            }
+            lookupLoss = Ops.scale(lookupLoss, 1f / lookupLosses.size());
+            total = total.add(Ops.scale(lookupLoss, lookupWeight));
+        }
+        return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, pointLoss, readoutLoss, lookupLoss,
                 lossRows.size(), segRows.size());
+    }
+
+    /**
+     * {@link #withKeyLookup}'s loss at one pointed layer (the {@code p}-th), from its input states {@code h} (per group
+     * [Bg, Tg, D]): each labelled image's keys through the layer's own norm and key projection, rotated at their
+     * positions; the learned queries rotated at the image's answer position.
+     */
+    private NDArray keyLookup(NDManager mgr, LlamaDecoderLayer layer, NDArray[] h, LlamaRotaryEmbedding.Rope[] rope, int p,
+                              List<long[]> rows, List<int[][]> labels, List<Long> positions) {
+        int kv = (int) cfg.text().numKeyValueHeads();
+        int hd = (int) cfg.text().headDim();
+        int kvp = pointedKvHeads(pointHeads, (int) cfg.text().numAttentionHeads(), kv);
+        NDList parts = new NDList();
+        for (int g = 0; g < h.length; g++) {
+            NDArray k = layer.selfAttn().keys(layer.inputLayernorm().forward(h[g]), rope[g]); // [Bg, kv, Tg, hd]
+            parts.add(k.transpose(0, 2, 1, 3).reshape(-1, kv, hd)); // [Bg*Tg, kv, hd]
+        }
+        NDArray keys = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0); // [rows, kv, hd], RowLayout order
+        int n = rows.size();
+        int per = rows.get(0).length;
+        long[] all = rows.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+        NDArray k = keys.get(new NDIndex("{}", mgr.create(all))).reshape(n, per, kv, hd)
+                .get(new NDIndex(":, :, :{}, :", kvp)).transpose(0, 2, 3, 1); // [n, kvp, hd, N]
+        long[][] pos = new long[n][1];
+        for (int i = 0; i < n; i++) {
+            pos[i][0] = positions.get(i);
+        }
+        LlamaRotaryEmbedding.Rope at = model.languageModel().rotary().forPositions(mgr, pos); // [n, 1, 1, hd]
+        NDArray sum = mgr.zeros(new Shape());
+        int terms = 0;
+        for (int kind = 0; kind < LOOKUP_KINDS; kind++) {
+            NDArray w = lookup.weight(LOOKUP_KINDS * p + kind); // [C, hd]
+            int classes = (int) w.getShape().get(0);
+            NDArray q = at.apply(w.reshape(1, 1, classes, hd).broadcast(new Shape(n, 1, classes, hd))); // [n, 1, C, hd]
+            NDArray probs = q.broadcast(new Shape(n, kvp, classes, hd)).matMul(k)
+                    .div((float) Math.sqrt(hd)).softmax(-1); // [n, kvp, C, N]
+            float[] onehot = new float[n * classes * per];
+            float[] present = new float[n * classes];
+            for (int i = 0; i < n; i++) {
+                int[] l = labels.get(i)[kind];
+                for (int j = 0; j < per; j++) {
+                    if (l[j] > 0 && l[j] < classes) { // 0: background
+                        onehot[(i * classes + l[j]) * per + j] = 1f;
+                        if (present[i * classes + l[j]] == 0) {
+                            present[i * classes + l[j]] = 1f;
+                            terms += kvp;
+                        }
+                    }
+                }
+            }
+            NDArray mass = probs.mul(mgr.create(onehot, new Shape(n, 1, classes, per))).sum(new int[] {-1}); // [n, kvp, C]
+            sum = sum.add(Ops.shift(mass, 1e-6f).log().neg().mul(mgr.create(present, new Shape(n, 1, classes))).sum());
+        }
+        return terms == 0 ? sum : Ops.scale(sum, 1f / terms);
+    }
+
+    private static int indexOf(int[] a, int v) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == v) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The read-out head's loss (sum over kinds of the mean cross-entropy) of RMS-normalised hidden rows [R, D]. */

@@ -298,21 +298,25 @@ class TrainingForwardTest {
         int[][] tokens = {{-1, 5, 6}};
         try (NDManager m = NDManager.newBaseManager()) {
             AuxPatchHead head = new AuxPatchHead(m, "readout", d, new int[] {3, 5}, 11);
+            int[] lookupKinds = new int[2 * layers];
+            Arrays.fill(lookupKinds, 3);
+            AuxPatchHead queries = new AuxPatchHead(m, "lookup", c.text().headDim(), lookupKinds, 12);
             TrainingForward.Losses[] l = new TrainingForward.Losses[2];
             float[][][][] mass = new float[2][][][];
             float[][][][] hidden = new float[2][][][];
             for (int k = 0; k < 2; k++) {
                 TrainingForward f = new TrainingForward(model, 1f).withLengthGroups(k == 0).withGrounding(tokens, 0.5f)
-                        .withPromptLoss(0.5f).withPointing(1f, pointed, heads).withReadout(head, 1, 0.5f);
+                        .withPromptLoss(0.5f).withPointing(1f, pointed, heads).withReadout(head, 1, 0.5f)
+                        .withKeyLookup(queries, 0.5f);
                 l[k] = f.forward(m, batch);
                 mass[k] = f.pointingMass(m, batch);
                 hidden[k] = f.answerHidden(m, batch);
             }
-            String[] names = {"total", "lm", "prompt", "ground", "point", "readout"};
+            String[] names = {"total", "lm", "prompt", "ground", "point", "readout", "lookup"};
             TrainingForward.Losses g = l[0];
             TrainingForward.Losses u = l[1];
             NDArray[][] pairs = {{g.total(), u.total()}, {g.lm(), u.lm()}, {g.prompt(), u.prompt()},
-                    {g.ground(), u.ground()}, {g.point(), u.point()}, {g.readout(), u.readout()}};
+                    {g.ground(), u.ground()}, {g.point(), u.point()}, {g.readout(), u.readout()}, {g.lookup(), u.lookup()}};
             for (int k = 0; k < pairs.length; k++) {
                 assertTrue(pairs[k][1].getFloat() != 0f, names[k] + " is exercised");
                 assertEquals(pairs[k][1].getFloat(), pairs[k][0].getFloat(), 1e-5, names[k] + " loss");
@@ -333,6 +337,133 @@ class TrainingForwardTest {
                 }
             }
         }
+    }
+
+    @Test
+    void keyLookupLossIsAPlainJavaSoftmaxOfRotatedQueriesOverTheInferenceLayersKeys() {
+        int layersTotal = c.text().numHiddenLayers();
+        assertTrue(layersTotal >= 2, "the reference reads the states after the layer before");
+        int[] layers = java.util.stream.IntStream.range(1, layersTotal).toArray();
+        int heads = c.text().numAttentionHeads(); // every head pointed: every key-value head looked up
+        int kv = c.text().numKeyValueHeads();
+        int hd = c.text().headDim();
+        int per = c.vision().numPatches();
+        int[] classes = {4, 3};
+        Random r = new Random(3);
+        int[][][] labels = new int[2][2][per];
+        for (int[][] l : labels) {
+            for (int kind = 0; kind < 2; kind++) {
+                for (int p = 0; p < per; p++) {
+                    l[kind][p] = r.nextInt(3) == 0 ? 0 : r.nextInt(classes[kind]); // some background, some classes absent
+                }
+            }
+        }
+        // two labelled examples at different offsets and lengths; one image without labels adds nothing
+        List<TrainExample> batch = List.of(
+                new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null, "vqa",
+                        List.<int[][]>of(labels[0])),
+                new TrainExample(new long[] {1, 5, 7, img, 6, 7}, new long[] {8, 9, 2}, List.of(pixels(c, 6)), null, null,
+                        "vqa", List.<int[][]>of(labels[1])),
+                new TrainExample(new long[] {1, img, 7, 7}, new long[] {6, 2}, List.of(pixels(c, 7)), null, null, "vqa"));
+        float[] invFreq = model.languageModel().rotary().inverseFrequencies();
+        try (NDManager m = NDManager.newBaseManager()) {
+            int[] kinds = new int[2 * layers.length];
+            for (int p = 0; p < layers.length; p++) {
+                kinds[2 * p] = classes[0];
+                kinds[2 * p + 1] = classes[1];
+            }
+            AuxPatchHead queries = new AuxPatchHead(m, "lookup", hd, kinds, 13);
+            // a larger scale than the head's initialisation, so the softmax is far from uniform
+            queries.parameters().values().forEach(x -> x.muli(40));
+            TrainingForward.Losses l = new TrainingForward(model, 1f).withPointing(1f, layers, heads)
+                    .withKeyLookup(queries, 0.5f).forward(m, batch);
+            double want = 0;
+            for (int p = 0; p < layers.length; p++) {
+                LlamaDecoderLayer layer = model.languageModel().layers().get(layers[p]);
+                double sum = 0;
+                int terms = 0;
+                for (int i = 0; i < 2; i++) {
+                    TrainExample e = batch.get(i);
+                    List<float[]> hidden = new ArrayList<>();
+                    int t = layerProbs(m, model, c, e, new int[0], new ArrayList<>(), hidden);
+                    long[][] pos = new long[1][t];
+                    for (int q = 0; q < t; q++) {
+                        pos[0][q] = q;
+                    }
+                    NDArray x = m.create(hidden.get(layers[p] - 1), new Shape(1, t, c.text().hiddenSize()));
+                    float[] keys = layer.selfAttn().keys(layer.inputLayernorm().forward(x),
+                            model.languageModel().rotary().forPositions(m, pos)).toFloatArray(); // [1, kv, t, hd]
+                    int[] visual = visualSlots(e, img, per);
+                    int answerPos = e.promptIds().length + per - 2; // predicts the first answer token
+                    for (int kind = 0; kind < 2; kind++) {
+                        float[] w = queries.weight(2 * p + kind).toFloatArray(); // [C, hd]
+                        for (int cl = 1; cl < classes[kind]; cl++) {
+                            int value = cl;
+                            if (Arrays.stream(labels[i][kind]).noneMatch(v -> v == value)) {
+                                continue;
+                            }
+                            double[] q = new double[hd];
+                            int half = hd / 2;
+                            for (int k = 0; k < half; k++) {
+                                double a = answerPos * (double) invFreq[k];
+                                double x1 = w[cl * hd + k];
+                                double x2 = w[cl * hd + k + half];
+                                q[k] = x1 * Math.cos(a) - x2 * Math.sin(a);
+                                q[k + half] = x2 * Math.cos(a) + x1 * Math.sin(a);
+                            }
+                            for (int head = 0; head < kv; head++) {
+                                double[] s = new double[per];
+                                double max = Double.NEGATIVE_INFINITY;
+                                for (int j = 0; j < per; j++) {
+                                    int base = (head * t + visual[j]) * hd;
+                                    for (int k = 0; k < hd; k++) {
+                                        s[j] += q[k] * keys[base + k] / Math.sqrt(hd);
+                                    }
+                                    max = Math.max(max, s[j]);
+                                }
+                                double z = 0;
+                                double mass = 0;
+                                for (int j = 0; j < per; j++) {
+                                    z += Math.exp(s[j] - max);
+                                    mass += labels[i][kind][j] == cl ? Math.exp(s[j] - max) : 0;
+                                }
+                                sum += -Math.log(mass / z + 1e-6);
+                                terms++;
+                            }
+                        }
+                    }
+                }
+                want += sum / terms / layers.length;
+            }
+            assertEquals(want, l.lookup().getFloat(), 1e-4, "key-lookup loss");
+            assertEquals(l.lm().getFloat() + l.point().getFloat() + 0.5f * l.lookup().getFloat(), l.total().getFloat(), 1e-4,
+                    "total = lm + point + w * lookup");
+            assertEquals(0f, new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, batch).lookup()
+                    .getFloat(), "none unless asked for");
+        }
+    }
+
+    @Test
+    void keyLookupReadsTheKeyHeadsOfThePointedHeadsAndRefusesQueriesThatDoNotFit() {
+        assertEquals(1, TrainingForward.pointedKvHeads(4, 8, 2));
+        assertEquals(2, TrainingForward.pointedKvHeads(5, 8, 2));
+        assertEquals(1, TrainingForward.pointedKvHeads(1, 8, 2));
+        assertEquals(8, TrainingForward.pointedKvHeads(8, 8, 8));
+        int hd = c.text().headDim();
+        try (NDManager m = NDManager.newBaseManager()) {
+            AuxPatchHead two = new AuxPatchHead(m, "lookup", hd, new int[] {4, 3}, 1);
+            assertTrue(assertThrowsMessage(() -> new TrainingForward(model, 1f).withKeyLookup(two, 1f))
+                    .contains("withPointing first"));
+            assertTrue(assertThrowsMessage(() -> new TrainingForward(model, 1f).withPointing(1f, new int[] {0, 1}, 1)
+                    .withKeyLookup(two, 1f)).contains("need 4"));
+            AuxPatchHead wide = new AuxPatchHead(m, "lookup", hd + 2, new int[] {4, 3}, 1);
+            assertTrue(assertThrowsMessage(() -> new TrainingForward(model, 1f).withPointing(1f, new int[] {0}, 1)
+                    .withKeyLookup(wide, 1f)).contains("wide"));
+        }
+    }
+
+    private static String assertThrowsMessage(org.junit.jupiter.api.function.Executable call) {
+        return org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, call).getMessage();
     }
 
     @Test
