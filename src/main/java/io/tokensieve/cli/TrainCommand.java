@@ -116,6 +116,11 @@ final class TrainCommand implements Callable<Integer> {
             + "loss (default: the preset's, 0, off, for sieve-tiny)")
     Float keyLookupWeight;
 
+    @Option(names = "--point-question-weight", paramLabel = "F", description = "in the pointing loss, each pointing "
+            + "position of a question (any example but a caption) weighs F times one of a caption's: a caption points "
+            + "from every word, a question from one position (default: the preset's, 1.0, all alike, for sieve-tiny)")
+    Float questionPointWeight;
+
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
             + "(0 turns it off; default: the preset's, 1.0 for sieve-tiny)")
     Float pointWeight;
@@ -265,6 +270,9 @@ final class TrainCommand implements Callable<Integer> {
                 }
             });
         }
+        if (questionPointWeight != null) {
+            s = checked(s, "--point-question-weight", t -> t.withQuestionPointWeight(questionPointWeight));
+        }
         if (keyLookupWeight != null) {
             s = checked(s, "--key-lookup-weight", t -> t.withKeyLookupWeight(keyLookupWeight));
         }
@@ -330,6 +338,8 @@ final class TrainCommand implements Callable<Integer> {
             }
             try (VlmModel vm = VlmModel.load(out, ai.djl.Device.cpu())) {
                 System.out.print(AnswerProbe.table(AnswerProbe.run(vm, probeAnswer), probeAnswer));
+                System.out.println();
+                System.out.print(AnswerProbe.namesTable(AnswerProbe.names(vm, probeAnswer), probeAnswer));
             }
             return 0;
         }

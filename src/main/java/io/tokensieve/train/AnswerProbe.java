@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDManager;
 import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.core.train.TrainExample;
 import io.tokensieve.core.train.TrainingForward;
+import io.tokensieve.datasets.shapes.Colour;
+import io.tokensieve.datasets.shapes.Shape2d;
 import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.VqaExample;
 
@@ -171,6 +173,154 @@ public final class AnswerProbe {
                     axisRead / m));
         }
         return new Report(n - fit, rows, frequent);
+    }
+
+    /**
+     * Whether the answer position holds the word a lookup needs: for colour questions that name their object by shape
+     * ("What colour is the triangle?"), a read-out of the named shape; for shape questions that name it by colour
+     * ("What shape is the red object?"), of the named colour.
+     *
+     * @param stage "embedding" or "after layer K"
+     * @param shape share of the measured colour questions whose named shape the read-out names
+     * @param colour share of the measured shape questions whose named colour it names
+     */
+    public record NameRow(String stage, double shape, double colour) {}
+
+    /**
+     * The name read-outs: questions measured per kind (the second half of each), a row per stage, and the share of
+     * the measured questions whose word is the fitted half's most frequent (a read-out that ignores the state).
+     */
+    public record Names(int shapeMeasured, int colourMeasured, List<NameRow> rows, double shapeFrequent,
+                        double colourFrequent) {}
+
+    /**
+     * Measures the first {@code questions} held-out colour questions and as many shape questions (at least four of
+     * each): a linear read-out per stage of the word named, fit and measured as {@link #run} does. If the answer position
+     * holds the named shape after the layers before the pointed ones as well as it holds the named colour, a query
+     * for "the triangle" has what it needs on the query side.
+     */
+    public static Names names(VlmModel vm, int questions) {
+        if (questions < 4) {
+            throw new IllegalArgumentException("the name read-out needs at least four questions, got " + questions);
+        }
+        long eos = vm.eosIds().iterator().next();
+        TrainingForward forward = new TrainingForward(vm.model(), 0f);
+        List<float[][]> shapeHidden = new ArrayList<>();
+        List<float[][]> colourHidden = new ArrayList<>();
+        List<Integer> shapeLabels = new ArrayList<>();
+        List<Integer> colourLabels = new ArrayList<>();
+        for (String family : new String[] {ShapesBench.COLOUR, ShapesBench.SHAPE}) {
+            boolean byShape = family.equals(ShapesBench.COLOUR);
+            List<TrainExample> batch = new ArrayList<>();
+            for (int i = 0; i < questions; i++) {
+                VqaExample v = ShapesBench.vqaOfFamily(SEED, i, family);
+                int named = named(v.question(), byShape);
+                if (!v.family().equals(family) || named < 0) {
+                    continue; // the scene fits no question of the family
+                }
+                (byShape ? shapeLabels : colourLabels).add(named);
+                long[] plain = vm.tokenizer().encodePlain(v.answer());
+                long[] answer = java.util.Arrays.copyOf(plain, plain.length + 1);
+                answer[plain.length] = eos;
+                float[] px = vm.processor().preprocess(ShapesTrainData.quantised(v.image())).chw();
+                batch.add(new TrainExample(vm.promptIdsForContent(v.prompt()), answer, List.of(px), null, null, "vqa"));
+                if (batch.size() >= BATCH) {
+                    read(forward, vm, batch, byShape ? shapeHidden : colourHidden);
+                }
+            }
+            read(forward, vm, batch, byShape ? shapeHidden : colourHidden);
+        }
+        if (shapeHidden.size() < 4 || colourHidden.size() < 4) {
+            throw new IllegalArgumentException("only " + shapeHidden.size() + " colour and " + colourHidden.size()
+                    + " shape questions of " + questions + " each: probe more questions");
+        }
+        double[] shape = readClasses(shapeHidden, shapeLabels.stream().mapToInt(Integer::intValue).toArray(),
+                Shape2d.values().length);
+        double[] colour = readClasses(colourHidden, colourLabels.stream().mapToInt(Integer::intValue).toArray(),
+                Colour.values().length);
+        List<NameRow> rows = new ArrayList<>();
+        for (int s = 0; s < shape.length - 1; s++) {
+            rows.add(new NameRow(s == 0 ? "embedding" : "after layer " + s, shape[s], colour[s]));
+        }
+        return new Names(shapeHidden.size() - (shapeHidden.size() + 1) / 2, colourHidden.size() - (colourHidden.size() + 1) / 2,
+                rows, shape[shape.length - 1], colour[colour.length - 1]);
+    }
+
+    /** The ordinal of the shape (or colour) a question's words name, -1 if none. */
+    static int named(String question, boolean shape) {
+        for (String w : question.toLowerCase(Locale.ROOT).split("[^a-z]+")) {
+            if (shape) {
+                for (Shape2d s : Shape2d.values()) {
+                    if (s.word().equals(w) || s.plural().equals(w)) {
+                        return s.ordinal();
+                    }
+                }
+            } else {
+                for (Colour c : Colour.values()) {
+                    if (c.word().equals(w)) {
+                        return c.ordinal();
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Per stage, the share of the second half read in its class by a one-hot ridge read-out fit on the first half
+     * ({@link LinearReadout#fitChosen}); last, the share in the fitted half's most frequent class.
+     */
+    static double[] readClasses(List<float[][]> hidden, int[] labels, int classes) {
+        int n = hidden.size();
+        int fit = (n + 1) / 2;
+        int stages = hidden.get(0).length;
+        int d = hidden.get(0)[0].length;
+        double[][] oneHot = new double[classes][fit];
+        int[] counts = new int[classes];
+        for (int q = 0; q < fit; q++) {
+            oneHot[labels[q]][q] = 1;
+            counts[labels[q]]++;
+        }
+        int frequent = 0;
+        for (int c = 1; c < classes; c++) {
+            frequent = counts[c] > counts[frequent] ? c : frequent;
+        }
+        double[] out = new double[stages + 1];
+        for (int s = 0; s < stages; s++) {
+            float[] x = new float[n * d];
+            for (int q = 0; q < n; q++) {
+                System.arraycopy(hidden.get(q)[s], 0, x, q * d, d);
+            }
+            LinearReadout[] cls = LinearReadout.fitChosen(java.util.Arrays.copyOf(x, fit * d), oneHot, d, true);
+            int hits = 0;
+            for (int q = fit; q < n; q++) {
+                hits += LinearReadout.classify(cls, x, q) == labels[q] ? 1 : 0;
+            }
+            out[s] = (double) hits / (n - fit);
+        }
+        int hits = 0;
+        for (int q = fit; q < n; q++) {
+            hits += labels[q] == frequent ? 1 : 0;
+        }
+        out[stages] = (double) hits / (n - fit);
+        return out;
+    }
+
+    /** The name read-outs as a Markdown table, in percent. */
+    public static String namesTable(Names r, int questions) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+                "Named-word read-out: of the first %d held-out colour questions (\"What colour is the triangle?\") and as "
+                        + "many shape questions (\"What shape is the red object?\"), ShapesBench seed %d; a linear read-out "
+                        + "of the word that names the object (its shape, its colour) from the hidden state at the "
+                        + "position predicting the answer, fit on the first half, measured on the other %d and %d (%%)%n%n",
+                questions, SEED, r.shapeMeasured(), r.colourMeasured()));
+        b.append("| stage | shape named by colour questions | colour named by shape questions |\n|---|---|---|\n");
+        for (NameRow row : r.rows()) {
+            b.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f |%n", row.stage(), 100 * row.shape(), 100 * row.colour()));
+        }
+        b.append(String.format(Locale.ROOT, "| the fitted half's most frequent word | %.1f | %.1f |%n",
+                100 * r.shapeFrequent(), 100 * r.colourFrequent()));
+        return b.toString();
     }
 
     /** The report as a Markdown table, in percent. */

@@ -71,8 +71,10 @@ public final class ModelCard {
                 (s.pointAbsent() ? "; onto the first token when it names no object that is there" : "")
                         + (s.pointSeg() ? "; the [SEG] position onto the referred object" : "")
                         + (s.point3d() ? "; 3D answers onto their objects in every view" : ""), s.pointWeight(),
-                s.keyLookupWeight() > 0 ? String.format(Locale.ROOT, ", key lookup (a learned query per colour and per "
-                        + "shape finds those patches through the pointed heads' keys) %.1f", s.keyLookupWeight()) : "")));
+                (s.questionPointWeight() != 1 ? String.format(Locale.ROOT, " (a question's pointing position %.1f "
+                        + "times a caption word's)", s.questionPointWeight()) : "")
+                        + (s.keyLookupWeight() > 0 ? String.format(Locale.ROOT, ", key lookup (a learned query per colour and "
+                        + "per shape finds those patches through the pointed heads' keys) %.1f", s.keyLookupWeight()) : ""))));
         b.append(row("steps", (s.visionSteps() > 0 ? s.visionSteps() + " vision-stage steps (the vision tower and the "
                 + "patch-label head alone, images of data seed " + (s.dataSeed() + Trainer.VISION_SEED_OFFSET) + "), then " : "")
                 + t.steps() + " of " + s.steps() + " planned" + (t.steps() < s.steps()
@@ -209,6 +211,8 @@ public final class ModelCard {
         o.append(s.initSeed() != preset.initSeed() ? " --init-seed " + s.initSeed() : "");
         o.append(s.pointWeight() != preset.pointWeight() ? " --point-weight " + s.pointWeight() : "");
         o.append(s.keyLookupWeight() != preset.keyLookupWeight() ? " --key-lookup-weight " + s.keyLookupWeight() : "");
+        o.append(s.questionPointWeight() != preset.questionPointWeight()
+                ? " --point-question-weight " + s.questionPointWeight() : "");
         o.append(s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "");
         o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");

@@ -64,13 +64,16 @@ public record TrainSettings(
         float readoutWeight,
         Map<String, Double> lrScales,
         double ropeTheta,
-        float keyLookupWeight) {
+        float keyLookupWeight,
+        float questionPointWeight) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
         lrScales = lrScales == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(lrScales));
         // older training.json files have no ropeTheta: their models used the LLaMA default
         ropeTheta = ropeTheta == 0 ? DEFAULT_ROPE_THETA : ropeTheta;
+        // older training.json files have no questionPointWeight: every pointing position weighed alike
+        questionPointWeight = questionPointWeight == 0 ? 1f : questionPointWeight;
     }
 
     /** Base of the decoder's rotary embedding unless {@code --rope-theta} says otherwise (LLaMA's). */
@@ -95,7 +98,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA, 0f);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA, 0f, 1f);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -105,7 +108,7 @@ public record TrainSettings(
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
                 t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
                 t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight(), t.lrScales(),
-                t.ropeTheta(), t.keyLookupWeight());
+                t.ropeTheta(), t.keyLookupWeight(), t.questionPointWeight());
     }
 
     public TrainSettings withSteps(int n) {
@@ -260,6 +263,18 @@ public record TrainSettings(
     }
 
     /**
+     * With each pointing position of a question (any example but a caption) weighing {@code w} times one of a
+     * caption's in the pointing loss (1: all alike). A caption points from every word, a question from one position,
+     * so without it the few questions that name an object by its shape alone barely count.
+     */
+    public TrainSettings withQuestionPointWeight(float w) {
+        if (!(w > 0) || Float.isInfinite(w)) {
+            throw new IllegalArgumentException("must be a finite weight above 0, got " + w);
+        }
+        return with(e -> e.questionPointWeight = w);
+    }
+
+    /**
      * With {@code theta} as the base of the decoder's rotary embedding ({@code rope_theta} in the saved config). A
      * larger base turns each pair of query/key dimensions more slowly with the position, so more pairs stay nearly
      * still across an image's tokens and can match by content rather than by distance.
@@ -381,6 +396,7 @@ public record TrainSettings(
         Map<String, Double> lrScales;
         double ropeTheta;
         float keyLookupWeight;
+        float questionPointWeight;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -433,6 +449,7 @@ public record TrainSettings(
             lrScales = t.lrScales;
             ropeTheta = t.ropeTheta;
             keyLookupWeight = t.keyLookupWeight;
+            questionPointWeight = t.questionPointWeight;
         }
 
         TrainSettings build() {
@@ -442,7 +459,7 @@ public record TrainSettings(
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
-                    positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight);
+                    positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight);
         }
     }
 

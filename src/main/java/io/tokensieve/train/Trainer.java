@@ -245,6 +245,7 @@ public final class Trainer {
         }
         if (settings.pointWeight() > 0) {
             forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
+            forward.withQuestionPointWeight(settings.questionPointWeight());
         }
         if (readout != null) {
             forward.withReadout(readout, settings.positionReadout(), settings.readoutWeight());

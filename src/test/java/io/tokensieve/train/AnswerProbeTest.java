@@ -70,4 +70,40 @@ class AnswerProbeTest {
         assertTrue(table.contains("| after layer 1 | 100.0 |") || table.contains("| after layer 1 | 9"), table);
         assertTrue(table.contains("most frequent cell"), table);
     }
+
+    @Test
+    void theNameReadOutFindsTheNamedWordWhereAStageHoldsItAndTheQuestionsWordsAreParsed() {
+        assertEquals(io.tokensieve.datasets.shapes.Shape2d.TRIANGLE.ordinal(),
+                AnswerProbe.named("What colour is the small triangle?", true));
+        assertEquals(io.tokensieve.datasets.shapes.Shape2d.TRIANGLE.ordinal(), AnswerProbe.named("How many triangles?", true));
+        assertEquals(io.tokensieve.datasets.shapes.Colour.RED.ordinal(),
+                AnswerProbe.named("What shape is the red object?", false));
+        assertEquals(-1, AnswerProbe.named("What shape is the large object?", false));
+        Random r = new Random(9);
+        int classes = 5;
+        List<float[][]> hidden = new ArrayList<>();
+        int[] labels = new int[300];
+        for (int q = 0; q < labels.length; q++) {
+            labels[q] = r.nextInt(10) < 4 ? 0 : 1 + r.nextInt(classes - 1); // class 0 the most frequent
+            float[] noise = new float[D];
+            float[] held = new float[D];
+            for (int k = 0; k < D; k++) {
+                noise[k] = (float) r.nextGaussian();
+                held[k] = 0.1f * (float) r.nextGaussian();
+            }
+            held[labels[q]] += 1;
+            hidden.add(new float[][] {noise, held});
+        }
+        double[] got = AnswerProbe.readClasses(hidden, labels, classes);
+        assertEquals(3, got.length);
+        assertTrue(got[0] < 0.55, "noise holds no name: " + got[0]);
+        assertTrue(got[1] > 0.97, "a stage holding the name one-hot is read: " + got[1]);
+        assertTrue(got[2] > 0.3 && got[2] < 0.5, "the most frequent name's share: " + got[2]);
+        AnswerProbe.Names names = new AnswerProbe.Names(150, 150,
+                List.of(new AnswerProbe.NameRow("embedding", got[0], got[0]), new AnswerProbe.NameRow("after layer 1", got[1], 0.5)),
+                got[2], 0.2);
+        String table = AnswerProbe.namesTable(names, 300);
+        assertTrue(table.contains("| after layer 1 | ") && table.contains(" | 50.0 |"), table);
+        assertTrue(table.contains("| the fitted half's most frequent word | ") && table.contains(" | 20.0 |"), table);
+    }
 }

@@ -71,6 +71,8 @@ class ModelCardTest {
         assertEquals("`./sieve train --preset sieve-tiny --rope-theta 1000000 --out DIR`", reproduce(dir, preset.withRopeTheta(1e6)));
         assertEquals("`./sieve train --preset sieve-tiny --key-lookup-weight 0.5 --out DIR`",
                 reproduce(dir, preset.withKeyLookupWeight(0.5f)));
+        assertEquals("`./sieve train --preset sieve-tiny --point-question-weight 4.0 --out DIR`",
+                reproduce(dir, preset.withQuestionPointWeight(4f)));
         assertEquals("`./sieve train --preset sieve-tiny --rope-theta 20000.5 --out DIR`", reproduce(dir, preset.withRopeTheta(20000.5)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));

@@ -63,6 +63,10 @@ class TrainSettingsTest {
         assertEquals(Set.of("readoutWeight"), changed(t, t.withReadoutWeight(0.25f)));
         assertEquals(Set.of("ropeTheta"), changed(t, t.withRopeTheta(1e6)));
         assertEquals(Set.of("keyLookupWeight"), changed(t, t.withKeyLookupWeight(0.5f)));
+        assertEquals(Set.of("questionPointWeight"), changed(t, t.withQuestionPointWeight(4f)));
+        for (float bad : new float[] {0f, -1f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withQuestionPointWeight(bad));
+        }
         for (float bad : new float[] {-1f, Float.NaN, Float.POSITIVE_INFINITY}) {
             org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withKeyLookupWeight(bad));
         }
@@ -110,12 +114,15 @@ class TrainSettingsTest {
         old.remove("lrScales");
         old.remove("ropeTheta");
         old.remove("keyLookupWeight");
+        old.remove("questionPointWeight");
         try {
             assertEquals(java.util.Map.of(), json.treeToValue(old, TrainSettings.class).lrScales());
             // and, written before --rope-theta, with the base its model was trained with
             assertEquals(TrainSettings.DEFAULT_ROPE_THETA, json.treeToValue(old, TrainSettings.class).ropeTheta());
             // and, written before --key-lookup-weight, without that loss
             assertEquals(0f, json.treeToValue(old, TrainSettings.class).keyLookupWeight());
+            // and, written before --point-question-weight, with every pointing position alike
+            assertEquals(1f, json.treeToValue(old, TrainSettings.class).questionPointWeight());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new AssertionError(e);
         }

@@ -72,6 +72,12 @@ public final class ShapesBench {
     /** Name of the relative-position question family ({@link VqaExample#family()}). */
     public static final String RELATIVE_POSITION = VqaQuestions.POSITION;
 
+    /** Name of the colour question family ("What colour is the triangle?"). */
+    public static final String COLOUR = VqaQuestions.COLOUR;
+
+    /** Name of the shape question family ("What shape is the red object?"). */
+    public static final String SHAPE = VqaQuestions.SHAPE;
+
     /** The VQAv2 question {@code index} (image {@code index / 3}). */
     public static VqaExample vqa(long seed, int index) {
         checkIndex(index);

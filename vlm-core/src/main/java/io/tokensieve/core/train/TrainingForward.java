@@ -38,6 +38,7 @@ public final class TrainingForward {
     private float pointWeight;
     private int[] pointLayers = new int[0];
     private int pointHeads;
+    private float questionPointWeight = 1f;
     private AuxPatchHead readout;
     private int readoutLayers;
     private float readoutWeight;
@@ -107,6 +108,23 @@ public final class TrainingForward {
         this.pointHeads = heads;
         return this;
     }
+
+    /**
+     * Weighs each pointing position of an example that is not a caption ({@link TrainExample#track}) {@code w} times
+     * one of a caption's (default 1: every position alike). A caption points from every word of every object, a
+     * question from its answer's first token alone, so the captions' lookups (mostly by colour, in their order) would
+     * otherwise outweigh the questions' many times over, among them the few that name an object by its shape alone.
+     */
+    public TrainingForward withQuestionPointWeight(float w) {
+        if (!(w > 0) || Float.isInfinite(w)) {
+            throw new IllegalArgumentException("a question's pointing weight must be finite and above 0, got " + w);
+        }
+        this.questionPointWeight = w;
+        return this;
+    }
+
+    /** The track of caption examples, whose pointing positions keep weight 1 ({@link #withQuestionPointWeight}). */
+    public static final String CAPTION_TRACK = "caption";
 
     /**
      * Adds a read-out loss on the decoder's hidden state: at the position predicting the first answer token of every
@@ -563,7 +581,11 @@ public final class TrainingForward {
         }
         NDArray pointLoss = mgr.zeros(new Shape());
         if (!pointProbs.isEmpty()) {
-            pointLoss = pointing(mgr, lay, pointProbs, pointRows, pointKeys, pointSecondKeys);
+            float[] rowWeights = new float[pointRows.size()];
+            for (int r = 0; r < rowWeights.length; r++) {
+                rowWeights[r] = CAPTION_TRACK.equals(batch.get(pointExamples.get(r)).track()) ? 1f : questionPointWeight;
+            }
+            pointLoss = pointing(mgr, lay, pointProbs, pointRows, pointKeys, pointSecondKeys, rowWeights);
             total = total.add(Ops.scale(pointLoss, pointWeight));
         }
         NDArray readoutLoss = mgr.zeros(new Shape());
@@ -687,15 +709,20 @@ public final class TrainingForward {
     }
 
     /**
-     * Mean over rows, layers and heads of -log(attention mass on the row's target slots); where a row has second
-     * targets, the second half of the heads ({@link #secondFrom}) is scored on those.
+     * Mean over rows (weighted {@code weights}), layers and heads of -log(attention mass on the row's target slots);
+     * where a row has second targets, the second half of the heads ({@link #secondFrom}) is scored on those.
      */
     private NDArray pointing(NDManager mgr, RowLayout lay, List<NDArray[]> probs, List<Long> rows, List<int[]> keys,
-                             List<int[]> second) {
+                             List<int[]> second, float[] weights) {
+        double total = 0;
+        for (float w : weights) {
+            total += w;
+        }
+        NDArray w = mgr.create(weights).div((float) total); // [M], summing to 1
         NDArray sum = null;
         for (NDArray[] p : probs) {
             NDArray mass = mass(mgr, lay, p, rows, keys, second, pointHeads); // [M, h]
-            NDArray nll = Ops.shift(mass, 1e-6f).log().neg().mean();
+            NDArray nll = Ops.shift(mass, 1e-6f).log().neg().mean(new int[] {1}).mul(w).sum();
             sum = sum == null ? nll : sum.add(nll);
         }
         return Ops.scale(sum, 1f / probs.size());

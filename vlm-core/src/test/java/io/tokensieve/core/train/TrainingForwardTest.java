@@ -188,6 +188,37 @@ class TrainingForwardTest {
      * probabilities per pointed head; heads from {@link TrainingForward#secondFrom} on use the second targets where an
      * answer token has them. Returns {sum, count}.
      */
+    @Test
+    void aQuestionsPointingPositionsWeighAsManyCaptionPositionsAsAsked() {
+        int layersTotal = c.text().numHiddenLayers();
+        int[] layers = layersTotal > 1 ? new int[] {0, layersTotal - 1} : new int[] {0};
+        int heads = Math.max(1, c.text().numAttentionHeads() / 2);
+        TrainExample caption = new TrainExample(new long[] {1, img, 5}, new long[] {6, 7, 2}, List.of(pixels(c, 5)), null,
+                null, TrainingForward.CAPTION_TRACK, null, new int[][] {{0, 2, 5}, {1}, null});
+        TrainExample question = new TrainExample(new long[] {1, 5, img, 6, 7}, new long[] {8, 9, 2}, List.of(pixels(c, 6)),
+                null, null, "vqa", null, new int[][] {{3, 4}, null, null});
+        List<TrainExample> batch = List.of(caption, question);
+        try (NDManager m = NDManager.newBaseManager()) {
+            double[] cap = referencePointing(m, model, c, List.of(caption), layers, heads);
+            double[] que = referencePointing(m, model, c, List.of(question), layers, heads);
+            int perRow = layers.length * heads;
+            assertEquals(2 * perRow, (int) cap[1]);
+            assertEquals(perRow, (int) que[1]);
+            for (float w : new float[] {1f, 4f, 0.5f}) {
+                float got = new TrainingForward(model, 1f).withPointing(1f, layers, heads).withQuestionPointWeight(w)
+                        .forward(m, batch).point().getFloat();
+                double want = (cap[0] + w * que[0]) / perRow / (2 + w);
+                assertEquals(want, got, 1e-4, "question rows at weight " + w);
+            }
+            float plain = new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, batch).point().getFloat();
+            assertEquals((cap[0] + que[0]) / (3 * perRow), plain, 1e-4, "by default every position alike");
+            for (float bad : new float[] {0f, -1f, Float.NaN, Float.POSITIVE_INFINITY}) {
+                assertTrue(assertThrowsMessage(() -> new TrainingForward(model, 1f).withQuestionPointWeight(bad))
+                        .contains("pointing weight must be finite and above 0"));
+            }
+        }
+    }
+
     private static double[] referencePointing(NDManager m, LlavaForConditionalGeneration model, LlavaConfig c,
                                               List<TrainExample> batch, int[] layers, int heads) {
         long img = c.imageTokenIndex();
