@@ -100,8 +100,14 @@ final class TrainCommand implements Callable<Integer> {
             + "train at F times the learning rate; repeatable, the first pattern naming a weight wins (default: none)")
     List<String> lrScales;
 
-    @Option(names = "--readout-weight", paramLabel = "W", description = "weight of the --position-readout loss "
-            + "(default: the preset's, 1.0 for sieve-tiny)")
+    @Option(names = "--name-readout", paramLabel = "L", description = "training-only classifiers read the decoder's "
+            + "hidden state after its first L layers at the position predicting a VQA or POPE answer and name the colour, "
+            + "shape and size the question's first two noun phrases name, so those layers bring a lookup's words to where "
+            + "its query is formed; 0 turns it off; not with --position-readout (default: the preset's; sieve-tiny: 0)")
+    Integer nameReadout;
+
+    @Option(names = "--readout-weight", paramLabel = "W", description = "weight of the --position-readout or "
+            + "--name-readout loss (default: the preset's, 1.0 for sieve-tiny)")
     Float readoutWeight;
 
     @Option(names = "--rope-theta", paramLabel = "THETA", description = "base of the decoder's rotary embedding: a "
@@ -250,6 +256,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (positionReadout != null) {
             s = checked(s, "--position-readout", t -> t.withPositionReadout(positionReadout));
+        }
+        if (nameReadout != null) {
+            s = checked(s, "--name-readout", t -> t.withNameReadout(nameReadout));
+        }
+        if (s.nameReadout() > 0 && s.positionReadout() > 0) {
+            throw new Errors.UserException("--name-readout and --position-readout share one read-out: choose one");
         }
         if (readoutWeight != null) {
             s = checked(s, "--readout-weight", t -> t.withReadoutWeight(readoutWeight));

@@ -221,6 +221,9 @@ public final class ModelCard {
         o.append(s.positionOnTokens() != preset.positionOnTokens() ? " --position-on-tokens=" + s.positionOnTokens() : "");
         o.append(s.positionShare() != preset.positionShare() ? " --position-share " + s.positionShare() : "");
         o.append(s.positionReadout() != preset.positionReadout() ? " --position-readout " + s.positionReadout() : "");
+        o.append(s.nameReadout() != preset.nameReadout() ? " --name-readout " + s.nameReadout() : "");
+        o.append(s.nameReadout() > 0 && s.positionReadout() == 0 && s.readoutWeight() != preset.readoutWeight()
+                ? " --readout-weight " + s.readoutWeight() : "");
         o.append(s.positionReadout() > 0 && s.readoutWeight() != preset.readoutWeight()
                 ? " --readout-weight " + s.readoutWeight() : "");
         s.lrScales().forEach((k, f) -> o.append(preset.lrScales().containsKey(k) ? ""

@@ -147,6 +147,51 @@ final class Pointing {
     /** Read-out kinds of {@link #comparisonReadout}: column and row of each of the two objects. */
     static final int READOUT_KINDS = 4;
 
+    /**
+     * Read-out labels of the words a question names its objects by: for its first two noun phrases, the colour, the
+     * shape and the size named ({@link #NAME_CLASSES} classes each: 0 when the phrase names none, else the value's
+     * ordinal + 1; "object" names no shape); -1 (left out) for the second phrase's kinds when there is one phrase.
+     * Null when the question has no noun phrase. From the question's words alone, so a lookup's query has them.
+     */
+    static int[] nameReadout(String question) {
+        List<int[]> named = new ArrayList<>();
+        Size size = null;
+        Colour colour = null;
+        for (String w : question.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
+            Size sz = size(w);
+            Colour c = colour(w);
+            Shape2d sh = shape(w);
+            if (sz != null) {
+                size = sz;
+            } else if (c != null) {
+                colour = c;
+            } else if (sh != null || w.equals("object") || w.equals("objects")) {
+                named.add(new int[] {colour == null ? 0 : colour.ordinal() + 1, sh == null ? 0 : sh.ordinal() + 1,
+                        size == null ? 0 : size.ordinal() + 1});
+                size = null;
+                colour = null;
+            } else {
+                size = null;
+                colour = null;
+            }
+        }
+        if (named.isEmpty()) {
+            return null;
+        }
+        int[] out = new int[NAME_KINDS];
+        java.util.Arrays.fill(out, -1);
+        for (int p = 0; p < Math.min(2, named.size()); p++) {
+            System.arraycopy(named.get(p), 0, out, 3 * p, 3);
+        }
+        return out;
+    }
+
+    /** Classes of each kind of {@link #nameReadout}: colour, shape and size of the first phrase, then of the second. */
+    static final int[] NAME_CLASSES = {Colour.values().length + 1, Shape2d.values().length + 1, Size.values().length + 1,
+            Colour.values().length + 1, Shape2d.values().length + 1, Size.values().length + 1};
+
+    static final int NAME_KINDS = 6;
+
     /** The cell (0..grid-1) of a pixel coordinate of a ShapesBench image. */
     private static int cell(int px, int grid) {
         return Math.min(grid - 1, Math.max(0, px * grid / io.tokensieve.datasets.shapes.ShapesBench.IMAGE_SIZE));

@@ -138,7 +138,10 @@ public final class ShapesTrainData implements AutoCloseable {
         int[][] pointing = split != null ? split[0] : pointing(ex, plain, target.length);
         int[][] second = split != null ? split[1] : null;
         int[] readout = settings.positionReadout() > 0 && ex instanceof VqaExample v
-                ? Pointing.comparisonReadout(v.question(), v.scene(), settings.grid()) : null;
+                ? Pointing.comparisonReadout(v.question(), v.scene(), settings.grid())
+                : settings.nameReadout() > 0 && ex instanceof VqaExample v ? Pointing.nameReadout(v.question())
+                : settings.nameReadout() > 0 && ex instanceof io.tokensieve.datasets.shapes.PopeExample p
+                ? Pointing.nameReadout(p.question()) : null;
         return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT),
                 patchLabels(ex), pointing, second, readout);
     }

@@ -65,7 +65,8 @@ public record TrainSettings(
         Map<String, Double> lrScales,
         double ropeTheta,
         float keyLookupWeight,
-        float questionPointWeight) {
+        float questionPointWeight,
+        int nameReadout) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -98,7 +99,7 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA, 0f, 1f);
+                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA, 0f, 1f, 0);
     }
 
     /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
@@ -108,7 +109,7 @@ public record TrainSettings(
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
                 t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
                 t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight(), t.lrScales(),
-                t.ropeTheta(), t.keyLookupWeight(), t.questionPointWeight());
+                t.ropeTheta(), t.keyLookupWeight(), t.questionPointWeight(), t.nameReadout());
     }
 
     public TrainSettings withSteps(int n) {
@@ -242,7 +243,22 @@ public record TrainSettings(
         return with(e -> e.positionReadout = layers);
     }
 
-    /** With the weight of {@link #withPositionReadout}'s loss (the answer loss has weight 1). */
+    /**
+     * With a read-out of the decoder's hidden state after its first {@code layers} layers (0 = none) at the position
+     * predicting a VQA or POPE question's answer: training-only classifiers, weighted {@link #readoutWeight}, name the
+     * colour, shape and size that the question's first two noun phrases name ("What colour is the small triangle?":
+     * no colour, triangle, small), so that those layers bring the words a lookup needs to where the query is formed.
+     * It replaces {@link #withPositionReadout} (one read-out per run).
+     */
+    public TrainSettings withNameReadout(int layers) {
+        if (layers < 0 || layers > textLayers) {
+            throw new IllegalArgumentException("must be between 0 (none) and the " + textLayers + " decoder layers, got "
+                    + layers);
+        }
+        return with(e -> e.nameReadout = layers);
+    }
+
+    /** With the weight of {@link #withPositionReadout}'s or {@link #withNameReadout}'s loss (the answer loss has weight 1). */
     public TrainSettings withReadoutWeight(float w) {
         if (!(w >= 0) || Float.isInfinite(w)) {
             throw new IllegalArgumentException("must be a finite weight of 0 or more, got " + w);
@@ -397,6 +413,7 @@ public record TrainSettings(
         double ropeTheta;
         float keyLookupWeight;
         float questionPointWeight;
+        int nameReadout;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -450,6 +467,7 @@ public record TrainSettings(
             ropeTheta = t.ropeTheta;
             keyLookupWeight = t.keyLookupWeight;
             questionPointWeight = t.questionPointWeight;
+            nameReadout = t.nameReadout;
         }
 
         TrainSettings build() {
@@ -459,7 +477,7 @@ public record TrainSettings(
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
-                    positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight);
+                    positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout);
         }
     }
 

@@ -177,6 +177,9 @@ public final class Trainer {
      * objects, from decoder hidden states ({@code textWidth} wide); null when off.
      */
     static AuxPatchHead readoutHead(TrainSettings s, NDManager manager) {
+        if (s.nameReadout() > 0) {
+            return new AuxPatchHead(manager, "readout", s.textWidth(), Pointing.NAME_CLASSES, s.initSeed() + 2);
+        }
         if (s.positionReadout() == 0) {
             return null;
         }
@@ -248,7 +251,8 @@ public final class Trainer {
             forward.withQuestionPointWeight(settings.questionPointWeight());
         }
         if (readout != null) {
-            forward.withReadout(readout, settings.positionReadout(), settings.readoutWeight());
+            forward.withReadout(readout, settings.nameReadout() > 0 ? settings.nameReadout() : settings.positionReadout(),
+                    settings.readoutWeight());
         }
         if (lookup != null) {
             if (settings.pointWeight() == 0) {

@@ -275,7 +275,7 @@ class TrainCommandTest {
     }
 
     @Test
-    void keyLookupQueriesTrainStayInTheCheckpointAndAResumedRunRestoresThem() throws Exception {
+    void keyLookupQueriesTrainStayInTheCheckpointAndAResumedRunRestoresThemAndTheirOptionsReachTheSettings() throws Exception {
         TrainSettings s = TrainSettings.smoke(3).withKeyLookupWeight(0.5f).withStepSchedule(true).withMaxMinutes(30);
         Path full = tmp.resolve("lookup-full");
         new Trainer(s, full, quiet()).run(false);
@@ -309,12 +309,17 @@ class TrainCommandTest {
         assertFalse(Files.exists(full.resolve(Trainer.LOOKUP)), "the queries are not part of the saved model");
 
         Path cli = tmp.resolve("lookup-cli");
-        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--key-lookup-weight", "0.25", "--no-eval",
-                "--out", cli.toString());
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--key-lookup-weight", "0.25",
+                "--point-question-weight", "3", "--no-eval", "--out", cli.toString());
         assertEquals(0, r.code(), r.err());
         com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(cli.resolve(Trainer.TRAINING_INFO).toFile());
         assertEquals(0.25, info.get("settings").get("keyLookupWeight").asDouble(), info.toString());
+        assertEquals(3.0, info.get("settings").get("questionPointWeight").asDouble(), info.toString());
+        Cli.Result zero = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-question-weight", "0", "--no-eval",
+                "--out", tmp.resolve("question-zero").toString());
+        assertEquals(2, zero.code(), zero.err());
+        assertTrue(zero.err().contains("--point-question-weight must be a finite weight above 0, got 0.0"), zero.err());
         Cli.Result unpointed = Cli.run("train", "--preset", "smoke", "--steps", "1", "--key-lookup-weight", "1",
                 "--point-weight", "0", "--no-eval", "--out", tmp.resolve("lookup-unpointed").toString());
         assertEquals(2, unpointed.code(), unpointed.err());
@@ -392,6 +397,10 @@ class TrainCommandTest {
                 "--out", tmp.resolve("weight").toString());
         assertEquals(2, weight.code(), weight.err());
         assertTrue(weight.err().contains("--readout-weight must be a finite weight of 0 or more, got -1.0"), weight.err());
+        Cli.Result both = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-readout", "1", "--name-readout",
+                "1", "--no-eval", "--out", tmp.resolve("both").toString());
+        assertEquals(2, both.code(), both.err());
+        assertTrue(both.err().contains("--name-readout and --position-readout share one read-out: choose one"), both.err());
         assertFalse(Files.exists(tmp.resolve("deep").resolve(Trainer.TRAINING_INFO)));
     }
 

@@ -170,6 +170,41 @@ class PointingTest {
     }
 
     @Test
+    void nameReadoutsAreTheColourShapeAndSizeEachOfTheFirstTwoPhrasesNames() {
+        int c = io.tokensieve.datasets.shapes.Colour.RED.ordinal() + 1;
+        int tri = io.tokensieve.datasets.shapes.Shape2d.TRIANGLE.ordinal() + 1;
+        int small = io.tokensieve.datasets.shapes.Size.SMALL.ordinal() + 1;
+        assertArrayEquals(new int[] {0, tri, small, -1, -1, -1}, Pointing.nameReadout("What colour is the small triangle?"));
+        assertArrayEquals(new int[] {c, 0, 0, -1, -1, -1}, Pointing.nameReadout("What shape is the red object?"));
+        assertArrayEquals(new int[] {0, tri, 0, -1, -1, -1}, Pointing.nameReadout("How many triangles are there?"));
+        assertArrayEquals(new int[] {c, tri, 0, 0, tri, small},
+                Pointing.nameReadout("Is the red triangle to the left or to the right of the small triangle?"));
+        assertNull(Pointing.nameReadout("What is printed here?"), "no phrase, no labels");
+        assertEquals(Pointing.NAME_KINDS, Pointing.NAME_CLASSES.length);
+    }
+
+    @Test
+    void aNameReadoutLabelsEveryVqaAndPopeQuestionThatNamesAnObject() throws Exception {
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        try (SieveTokenizer tok = loaded(wl)) {
+            TrainSettings s = TrainSettings.sieveTiny().withNameReadout(2);
+            int labelled = 0;
+            for (int i = 0; i < 20; i++) {
+                for (String track : new String[] {"vqa", "pope"}) {
+                    TrainExample e = data(s, tok, wl).example(track, i, new java.util.SplittableRandom(i));
+                    String q = tok.decode(e.promptIds());
+                    int[] want = Pointing.nameReadout(q);
+                    assertArrayEquals(want, e.readout(), q);
+                    labelled += e.readout() != null ? 1 : 0;
+                }
+                assertNull(data(s, tok, wl).example("caption", i, new java.util.SplittableRandom(i)).readout(),
+                        "captions name no object in their prompt");
+            }
+            assertTrue(labelled >= 30, labelled + " of 40");
+        }
+    }
+
+    @Test
     void popeProbesPointAtTheProbedObjectOrNowhere() {
         int yes = 0;
         for (int i = 0; i < 60; i++) {

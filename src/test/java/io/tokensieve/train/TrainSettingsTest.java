@@ -64,6 +64,10 @@ class TrainSettingsTest {
         assertEquals(Set.of("ropeTheta"), changed(t, t.withRopeTheta(1e6)));
         assertEquals(Set.of("keyLookupWeight"), changed(t, t.withKeyLookupWeight(0.5f)));
         assertEquals(Set.of("questionPointWeight"), changed(t, t.withQuestionPointWeight(4f)));
+        assertEquals(Set.of("nameReadout"), changed(t, t.withNameReadout(2)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withNameReadout(-1));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> t.withNameReadout(t.textLayers() + 1));
         for (float bad : new float[] {0f, -1f, Float.NaN, Float.POSITIVE_INFINITY}) {
             org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withQuestionPointWeight(bad));
         }
