@@ -58,8 +58,12 @@ public final class Trainer {
     static final String OPTIMIZER = "optimizer.safetensors";
     public static final String TRAINING_INFO = "training.json";
     public static final String AUX = "aux_head.safetensors";
-    /** The relative-position read-out's classifiers ({@link TrainSettings#positionReadout}), beside {@link #AUX}. */
+    /**
+     * The read-out's classifiers ({@link TrainSettings#positionReadout} or {@link TrainSettings#nameReadout}), beside
+     * {@link #AUX}.
+     */
     public static final String READOUT = "readout_head.safetensors";
+    /** The key-lookup loss's learned queries ({@link TrainSettings#keyLookupWeight}), beside {@link #AUX}. */
     public static final String LOOKUP = "lookup_queries.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -173,10 +177,14 @@ public final class Trainer {
     }
 
     /**
-     * The training-only read-out of {@link TrainSettings#positionReadout}: column and row of each of the two compared
-     * objects, from decoder hidden states ({@code textWidth} wide); null when off.
+     * The training-only read-out of {@link TrainSettings#positionReadout} (column and row of each of the two compared
+     * objects) or of {@link TrainSettings#nameReadout} (colour, shape and size named by each of two phrases,
+     * {@link Pointing#NAME_CLASSES}), from decoder hidden states ({@code textWidth} wide); null when off.
      */
     static AuxPatchHead readoutHead(TrainSettings s, NDManager manager) {
+        if (s.nameReadout() > 0 && s.positionReadout() > 0) {
+            throw new IllegalArgumentException("the name and the position read-out share one read-out: choose one");
+        }
         if (s.nameReadout() > 0) {
             return new AuxPatchHead(manager, "readout", s.textWidth(), Pointing.NAME_CLASSES, s.initSeed() + 2);
         }
@@ -202,7 +210,8 @@ public final class Trainer {
             classes[2 * p + 1] = PatchLabels.SHAPES;
         }
         AuxPatchHead q = new AuxPatchHead(manager, "lookup", s.textWidth() / s.textHeads(), classes, s.initSeed() + 3);
-        // unit-scale queries against keys of the decoder's scale: a sharp softmax is reachable from the first step
+        // unit-scale queries (a guess) against keys of the decoder's scale: a sharp softmax is reachable from the first
+        // step; at the full recipe's learning rate they move little, so the keys learn to meet them
         q.parameters().entrySet().stream().filter(e -> e.getKey().endsWith(".weight")).forEach(e -> e.getValue().muli(50));
         return q;
     }
