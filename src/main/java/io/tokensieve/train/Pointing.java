@@ -154,34 +154,17 @@ final class Pointing {
      * Null when the question has no noun phrase. From the question's words alone, so a lookup's query has them.
      */
     static int[] nameReadout(String question) {
-        List<int[]> named = new ArrayList<>();
-        Size size = null;
-        Colour colour = null;
-        for (String w : question.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
-            Size sz = size(w);
-            Colour c = colour(w);
-            Shape2d sh = shape(w);
-            if (sz != null) {
-                size = sz;
-            } else if (c != null) {
-                colour = c;
-            } else if (sh != null || w.equals("object") || w.equals("objects")) {
-                named.add(new int[] {colour == null ? 0 : colour.ordinal() + 1, sh == null ? 0 : sh.ordinal() + 1,
-                        size == null ? 0 : size.ordinal() + 1});
-                size = null;
-                colour = null;
-            } else {
-                size = null;
-                colour = null;
-            }
-        }
+        List<Phrase> named = parse(question);
         if (named.isEmpty()) {
             return null;
         }
         int[] out = new int[NAME_KINDS];
         java.util.Arrays.fill(out, -1);
         for (int p = 0; p < Math.min(2, named.size()); p++) {
-            System.arraycopy(named.get(p), 0, out, 3 * p, 3);
+            Phrase ph = named.get(p);
+            out[3 * p] = ph.colour() == null ? 0 : ph.colour().ordinal() + 1;
+            out[3 * p + 1] = ph.shape() == null ? 0 : ph.shape().ordinal() + 1;
+            out[3 * p + 2] = ph.size() == null ? 0 : ph.size().ordinal() + 1;
         }
         return out;
     }
@@ -210,26 +193,37 @@ final class Pointing {
      */
     static List<List<SceneObject>> phrases(String question, Scene2d scene) {
         List<List<SceneObject>> out = new ArrayList<>();
+        for (Phrase p : parse(question)) {
+            List<SceneObject> phrase = new ArrayList<>();
+            for (SceneObject o : scene.objects()) {
+                if ((p.size() == null || o.size() == p.size()) && (p.colour() == null || o.colour() == p.colour())
+                        && (p.shape() == null || o.shape() == p.shape())) {
+                    phrase.add(o);
+                }
+            }
+            out.add(phrase);
+        }
+        return out;
+    }
+
+    /** A noun phrase's words: size and colour if named, the shape (null for "object(s)"). */
+    private record Phrase(Size size, Colour colour, Shape2d shape) {}
+
+    /** The question's noun phrases ([size] [colour] shape|object), in order. */
+    private static List<Phrase> parse(String question) {
+        List<Phrase> out = new ArrayList<>();
         Size size = null;
         Colour colour = null;
         for (String w : question.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
             Size sz = size(w);
             Colour c = colour(w);
             Shape2d sh = shape(w);
-            boolean object = w.equals("object") || w.equals("objects");
             if (sz != null) {
                 size = sz;
             } else if (c != null) {
                 colour = c;
-            } else if (sh != null || object) {
-                List<SceneObject> phrase = new ArrayList<>();
-                for (SceneObject o : scene.objects()) {
-                    if ((size == null || o.size() == size) && (colour == null || o.colour() == colour)
-                            && (sh == null || o.shape() == sh)) {
-                        phrase.add(o);
-                    }
-                }
-                out.add(phrase);
+            } else if (sh != null || w.equals("object") || w.equals("objects")) {
+                out.add(new Phrase(size, colour, sh));
                 size = null;
                 colour = null;
             } else {

@@ -254,24 +254,30 @@ class TrainCommandTest {
         SafetensorsReader rb = SafetensorsReader.openFile(cut.resolve(head));
         assertEquals(java.util.Set.of("readout.0.weight", "readout.0.bias", "readout.1.weight", "readout.1.bias",
                 "readout.2.weight", "readout.2.bias", "readout.3.weight", "readout.3.bias"), ra.tensors().keySet());
-        double maxDiff = 0;
-        double moved = 0;
-        for (String k : ra.tensors().keySet()) {
-            float[] x = ra.readFloats(k);
-            float[] y = rb.readFloats(k);
-            for (int i = 0; i < x.length; i++) {
-                maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
-            }
-        }
-        float[] end = ra.readFloats("readout.0.weight");
-        for (int i = 0; i < end.length; i++) {
-            moved = Math.max(moved, Math.abs(end[i] - one[i]));
-        }
+        double maxDiff = maxDifference(ra, rb);
+        double moved = maxDifference(ra.readFloats("readout.0.weight"), one);
         assertTrue(moved > 1e-4, "the read-out trains after its first step: moved " + moved);
         assertTrue(maxDiff < 2e-4, "the resumed read-out differs from the uninterrupted one by " + maxDiff);
         String log = Files.readString(full.resolve("checkpoint").resolve("trainer_state.json"));
         assertTrue(log.matches("(?s).*step 1 lr \\S+ loss .* readout \\d+\\.\\d{4} gnorm.*"), log);
         assertFalse(Files.exists(full.resolve(Trainer.READOUT)), "the read-out is not part of the saved model");
+    }
+
+    /** The largest absolute difference between the same tensors of two files (a's names). */
+    private static double maxDifference(SafetensorsReader a, SafetensorsReader b) {
+        double max = 0;
+        for (String k : a.tensors().keySet()) {
+            max = Math.max(max, maxDifference(a.readFloats(k), b.readFloats(k)));
+        }
+        return max;
+    }
+
+    private static double maxDifference(float[] x, float[] y) {
+        double max = 0;
+        for (int i = 0; i < x.length; i++) {
+            max = Math.max(max, Math.abs(x[i] - y[i]));
+        }
+        return max;
     }
 
     @Test
@@ -289,19 +295,8 @@ class TrainCommandTest {
         // the smoke model points one layer: a colour kind and a shape kind
         assertEquals(java.util.Set.of("lookup.0.weight", "lookup.0.bias", "lookup.1.weight", "lookup.1.bias"),
                 ra.tensors().keySet());
-        double maxDiff = 0;
-        for (String k : ra.tensors().keySet()) {
-            float[] x = ra.readFloats(k);
-            float[] y = rb.readFloats(k);
-            for (int i = 0; i < x.length; i++) {
-                maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
-            }
-        }
-        double moved = 0;
-        float[] end = ra.readFloats("lookup.1.weight");
-        for (int i = 0; i < end.length; i++) {
-            moved = Math.max(moved, Math.abs(end[i] - one[i]));
-        }
+        double maxDiff = maxDifference(ra, rb);
+        double moved = maxDifference(ra.readFloats("lookup.1.weight"), one);
         assertTrue(moved > 1e-4, "the shape queries train after the first step: moved " + moved);
         assertTrue(maxDiff < 2e-4, "the resumed queries differ from the uninterrupted ones by " + maxDiff);
         String log = Files.readString(full.resolve("checkpoint").resolve("trainer_state.json"));
