@@ -228,14 +228,17 @@ class BundledModelTest {
         assertEquals(0, r.exit(), r.err());
         // rows: | stage | 4 cells | ordered | answer | axis |; the first stage is the embedded last prompt token, the
         // same for every question, so its cell read-outs can only give the fitted half's most frequent cells
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\| (embedding|after layer \\d) \\|(.*)").matcher(r.out());
+        int names = r.out().indexOf("Named-word read-out");
+        assertTrue(names > 0, r.out());
+        String positions = r.out().substring(0, names);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\| (embedding|after layer \\d) \\|(.*)").matcher(positions);
         java.util.List<String[]> rows = new java.util.ArrayList<>();
         while (m.find()) {
             rows.add(m.group(2).replace(" ", "").split("\\|"));
         }
         assertEquals(9, rows.size(), r.out()); // the embedding and 8 decoder layers
         java.util.regex.Matcher f = java.util.regex.Pattern.compile("\\| the fitted half's most frequent cell \\|(.*)")
-                .matcher(r.out());
+                .matcher(positions);
         assertTrue(f.find(), r.out());
         String[] frequent = f.group(1).replace(" ", "").split("\\|");
         for (int k = 0; k < 4; k++) {
@@ -244,6 +247,21 @@ class BundledModelTest {
         // the asked axis (left/right or above/below) is in the question's words: once a layer has read them, the
         // control finds it; a wrong answer position or misaligned labels would leave it near 50%
         assertTrue(Double.parseDouble(rows.get(8)[6]) >= 90, "axis after the last layer\n" + r.out());
+        // the second table: the word a lookup needs; the embedded last prompt token again reads only the most
+        // frequent word, and the colour that shape questions name is held once the layers have read the question
+        java.util.regex.Matcher n = java.util.regex.Pattern.compile("\\| (embedding|after layer \\d) \\| ([\\d.]+) \\| ([\\d.]+) \\|")
+                .matcher(r.out().substring(names));
+        java.util.List<double[]> named = new java.util.ArrayList<>();
+        while (n.find()) {
+            named.add(new double[] {Double.parseDouble(n.group(2)), Double.parseDouble(n.group(3))});
+        }
+        assertEquals(9, named.size(), r.out());
+        java.util.regex.Matcher nf = java.util.regex.Pattern.compile("\\| the fitted half's most frequent word \\| ([\\d.]+) \\| ([\\d.]+) \\|")
+                .matcher(r.out());
+        assertTrue(nf.find(), r.out());
+        assertEquals(Double.parseDouble(nf.group(1)), named.get(0)[0], 1e-9, r.out());
+        assertEquals(Double.parseDouble(nf.group(2)), named.get(0)[1], 1e-9, r.out());
+        assertTrue(named.get(8)[1] >= 75, "the named colour after the last layer\n" + r.out());
         Cli.Result few = Cli.run("train", "--probe-answer", "3", "--out", MODEL.toString());
         assertEquals(2, few.exit(), few.err());
         assertTrue(few.err().contains("--probe-answer needs at least 4 questions"), few.err());
