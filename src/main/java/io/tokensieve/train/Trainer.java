@@ -209,19 +209,9 @@ public final class Trainer {
             classes[2 * p] = PatchLabels.COLOURS;
             classes[2 * p + 1] = PatchLabels.SHAPES;
         }
-        AuxPatchHead q = new AuxPatchHead(manager, "lookup", s.textWidth() / s.textHeads(), classes, s.initSeed() + 3);
         // unit-scale queries (a guess) against keys of the decoder's scale: a sharp softmax is reachable from the first
         // step; at the full recipe's learning rate they move little, so the keys learn to meet them
-        for (var e : q.parameters().entrySet()) {
-            if (e.getKey().endsWith(".weight")) {
-                float[] v = e.getValue().toFloatArray();
-                for (int i = 0; i < v.length; i++) {
-                    v[i] *= 50;
-                }
-                e.getValue().set(v); // a copy into the leaf, as a resumed run loads it, not an in-place product
-            }
-        }
-        return q;
+        return new AuxPatchHead(manager, "lookup", s.textWidth() / s.textHeads(), classes, s.initSeed() + 3, 1.0);
     }
 
     /** The patch-label head's labels of a 2D scene ({@link #auxClasses} kinds). */

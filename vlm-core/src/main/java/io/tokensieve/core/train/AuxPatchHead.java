@@ -31,19 +31,27 @@ public final class AuxPatchHead {
      * classifiers for another training-only read-out (such as one of decoder hidden states) beside the patch head.
      */
     public AuxPatchHead(NDManager manager, String prefix, int width, int[] classes, long seed) {
-        this(manager, prefix, width, classes, classes.length, 0, seed);
+        this(manager, prefix, width, classes, classes.length, 0, seed, INIT_STD);
     }
+
+    /** As {@link #AuxPatchHead(NDManager, String, int, int[], long)}, the weights drawn with standard deviation {@code std}. */
+    public AuxPatchHead(NDManager manager, String prefix, int width, int[] classes, long seed, double std) {
+        this(manager, prefix, width, classes, classes.length, 0, seed, std);
+    }
+
+    /** Standard deviation of the classifiers' initial weights unless given. */
+    static final double INIT_STD = 0.02;
 
     /**
      * Kinds below {@code tokenKindsFrom} read the vision features ({@code width} wide), the rest the projected
      * tokens ({@code tokenWidth} wide).
      */
     public AuxPatchHead(NDManager manager, int width, int[] classes, int tokenKindsFrom, int tokenWidth, long seed) {
-        this(manager, "aux", width, classes, tokenKindsFrom, tokenWidth, seed);
+        this(manager, "aux", width, classes, tokenKindsFrom, tokenWidth, seed, INIT_STD);
     }
 
     private AuxPatchHead(NDManager manager, String prefix, int width, int[] classes, int tokenKindsFrom, int tokenWidth,
-                         long seed) {
+                         long seed, double std) {
         if (tokenKindsFrom < 0 || tokenKindsFrom > classes.length) {
             throw new IllegalArgumentException("tokenKindsFrom must be within 0.." + classes.length + ", got " + tokenKindsFrom);
         }
@@ -55,7 +63,7 @@ public final class AuxPatchHead {
             int in = k < tokenKindsFrom ? width : tokenWidth;
             float[] w = new float[classes[k] * in];
             for (int i = 0; i < w.length; i++) {
-                w[i] = (float) (rng.nextGaussian() * 0.02);
+                w[i] = (float) (rng.nextGaussian() * std);
             }
             NDArray wa = manager.create(w, new Shape(classes[k], in));
             NDArray ba = manager.zeros(new Shape(classes[k]));
