@@ -246,24 +246,10 @@ public final class AnswerProbe {
                 rows, shape[shape.length - 1], colour[colour.length - 1]);
     }
 
-    /** The ordinal of the shape (or colour) a question's words name, -1 if none. */
+    /** The ordinal of the shape (or colour) a question's first noun phrase names, -1 if none. */
     static int named(String question, boolean shape) {
-        for (String w : question.toLowerCase(Locale.ROOT).split("[^a-z]+")) {
-            if (shape) {
-                for (Shape2d s : Shape2d.values()) {
-                    if (s.word().equals(w) || s.plural().equals(w)) {
-                        return s.ordinal();
-                    }
-                }
-            } else {
-                for (Colour c : Colour.values()) {
-                    if (c.word().equals(w)) {
-                        return c.ordinal();
-                    }
-                }
-            }
-        }
-        return -1;
+        int[] words = Pointing.nameReadout(question); // colour, shape, size; 0 when not named
+        return words == null ? -1 : words[shape ? 1 : 0] - 1;
     }
 
     /**
