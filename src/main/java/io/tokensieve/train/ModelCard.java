@@ -50,7 +50,8 @@ public final class ModelCard {
         b.append('\n');
         b.append("## Training\n\n| item | value |\n|---|---|\n");
         b.append(row("data", "ShapesBench generated on the fly (no example repeats), tracks and weights " + s.earlyMixture()
-                + " for the first " + Math.round(100 * s.earlyFraction()) + "% of the steps, then " + s.mixture()
+                + " for the first " + Math.round(100 * s.earlyFraction()) + "% of the steps" + (s.stepSchedule() ? ""
+                : " (or of the time budget, whichever ends first)") + ", then " + s.mixture()
                 + "; in-context episodes with " + s.shots() + " demos, 3D scenes with " + s.views() + " views"
                 + (s.mixture().containsKey("caption") || s.earlyMixture().containsKey("caption")
                 ? "; `caption` is a training-only alignment task (\"What objects are there?\" answered with every visible "

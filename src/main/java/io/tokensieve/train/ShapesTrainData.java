@@ -61,8 +61,13 @@ public final class ShapesTrainData implements AutoCloseable {
 
     /** The generated examples of step {@code step} (pure Java; safe on any thread). */
     public List<ShapesExample> examples(int step) {
+        return examples(step, 0);
+    }
+
+    /** The generated examples of step {@code step} when {@code timeFraction} of the time budget is spent ({@link TrainSettings#mixtureAt(int, double)}). */
+    public List<ShapesExample> examples(int step, double timeFraction) {
         List<ShapesExample> out = new ArrayList<>();
-        Map<String, Double> mix = settings.mixtureAt(step);
+        Map<String, Double> mix = settings.mixtureAt(step, timeFraction);
         String[] tracks = mix.keySet().toArray(new String[0]);
         double sum = mix.values().stream().mapToDouble(Double::doubleValue).sum();
         double[] cumulative = new double[tracks.length];

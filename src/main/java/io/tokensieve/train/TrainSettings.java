@@ -481,9 +481,20 @@ public record TrainSettings(
         }
     }
 
-    /** The track mixture in effect at a step (the early mixture for the first {@code earlyFraction} of the run). */
+    /** The track mixture in effect at a step (the early mixture for the first {@code earlyFraction} of the steps). */
     public Map<String, Double> mixtureAt(int step) {
-        return step < earlyFraction * steps ? earlyMixture : mixture;
+        return mixtureAt(step, 0);
+    }
+
+    /**
+     * The track mixture in effect at a step when {@code timeFraction} of the full recipe's time budget is spent: like
+     * the learning rate ({@link #scheduledLr}), the switch to the late mixture follows whichever of the steps and the
+     * clock is further along, unless {@link #stepSchedule} ties it to the steps, so that a run its budget stops early
+     * still trains the late mixture's tracks.
+     */
+    public Map<String, Double> mixtureAt(int step, double timeFraction) {
+        boolean early = step < earlyFraction * steps && (stepSchedule || timeFraction < earlyFraction);
+        return early ? earlyMixture : mixture;
     }
 
     /**

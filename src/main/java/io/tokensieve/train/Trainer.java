@@ -70,6 +70,8 @@ public final class Trainer {
     private final TrainSettings settings;
     private final Path out;
     private final PrintStream log;
+    /** Where a resumed run switched the schedule's clock (step and new {@code --step-schedule}), kept in the checkpoint and training.json. */
+    private final List<String> scheduleSwitches = new ArrayList<>();
 
     /** What a run produced: where the model is, how many steps and how long it took. */
     public record Outcome(Path modelDir, int steps, double wallSeconds, boolean finished, List<String> lossLog) {}
@@ -318,6 +320,12 @@ public final class Trainer {
             savedMoments = moments;
             savedOptimizerStep = st.get("optimizer_step").asLong();
             log.printf("resuming from step %d (%.1f min already spent)%n", start, elapsedBefore / 60);
+            st.path("schedule_switches").forEach(n -> scheduleSwitches.add(n.asText()));
+            if (saved.stepSchedule() != settings.stepSchedule()) {
+                scheduleSwitches.add("step " + start + ": step_schedule " + settings.stepSchedule());
+                log.printf("from step %d the learning-rate cosine follows %s (it followed %s)%n", start,
+                        scheduleWords(settings), scheduleWords(saved));
+            }
         } else {
             if (Files.isDirectory(ckpt)) {
                 throw new IllegalArgumentException(ckpt + " exists: pass --resume to continue that run, or choose another --out");
@@ -375,10 +383,14 @@ public final class Trainer {
         Progress progress = Progress.onStderr("train", settings.steps(), start);
         BlockingQueue<List<ShapesExample>> queue = new ArrayBlockingQueue<>(3);
         int first = start;
+        double before = elapsedBefore;
+        double stage = stageSeconds;
         Thread producer = new Thread(() -> {
             try {
                 for (int s = first; s < settings.steps(); s++) {
-                    queue.put(data.examples(s));
+                    // the clock when the batch is rendered, at most the queue's three steps ahead of its use
+                    double spent = fullRecipeTimeFraction(before + (System.nanoTime() - t0) / 1e9, stage, settings.maxMinutes());
+                    queue.put(data.examples(s, spent));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -485,6 +497,9 @@ public final class Trainer {
         info.put("machine", machine());
         if (settings.initFrom() != null && Files.isRegularFile(Path.of(settings.initFrom(), TRAINING_INFO))) {
             info.set("init_from_training", JSON.readTree(Path.of(settings.initFrom(), TRAINING_INFO).toFile()));
+        }
+        if (!scheduleSwitches.isEmpty()) {
+            scheduleSwitches.forEach(info.putArray("schedule_switches")::add);
         }
         var tail = info.putArray("loss_log");
         lossLog.subList(Math.max(0, lossLog.size() - 20), lossLog.size()).forEach(tail::add);
@@ -611,6 +626,7 @@ public final class Trainer {
         st.put("elapsed_seconds", elapsed);
         st.put("vision_stage_seconds", stageSeconds);
         st.set("settings", JSON.valueToTree(settings));
+        scheduleSwitches.forEach(st.putArray("schedule_switches")::add);
         var ll = st.putArray("loss_log");
         lossLog.forEach(ll::add);
         JSON.writeValue(tmp.resolve(STATE).toFile(), st);
@@ -632,9 +648,17 @@ public final class Trainer {
         return left <= 0 ? 1 : Math.max(0, elapsedSeconds - stageSeconds) / left;
     }
 
-    /** Settings equal apart from the time budget, which is a guard on this invocation, not part of the run. */
+    private static String scheduleWords(TrainSettings s) {
+        return s.stepSchedule() ? "the steps alone" : "the steps or the time budget, whichever is further along";
+    }
+
+    /**
+     * Settings equal apart from the time budget, which is a guard on this invocation, and the schedule's clock
+     * ({@code --step-schedule}), which a resumed run may switch: for instance when a run planned by steps turns out to
+     * be stopped by its budget long before its last step, so that its learning rate would never decay.
+     */
     static boolean sameRun(TrainSettings a, TrainSettings b) {
-        return a.equals(b.withMaxMinutes(a.maxMinutes()));
+        return a.equals(b.withMaxMinutes(a.maxMinutes()).withStepSchedule(a.stepSchedule()));
     }
 
     /** The machine, for the model card: cores and processor model. */

@@ -91,6 +91,26 @@ class TrainCommandTest {
     }
 
     @Test
+    void aResumedRunMaySwitchTheScheduleClockAndRecordsWhere() throws Exception {
+        TrainSettings byTime = TrainSettings.smoke(STEPS).withMaxMinutes(30).withStepSchedule(false);
+        Path cut = tmp.resolve("switch");
+        assertEquals(1, new Trainer(byTime.withStepSchedule(true).withMaxMinutes(0), cut, quiet()).run(false).steps());
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Trainer.Outcome b = new Trainer(byTime, cut, new PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8)).run(true);
+        assertEquals(STEPS, b.steps());
+        assertTrue(log.toString(java.nio.charset.StandardCharsets.UTF_8).contains("from step 1 the learning-rate cosine follows "
+                + "the steps or the time budget, whichever is further along (it followed the steps alone)"), log.toString());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode info = json.readTree(cut.resolve(Trainer.TRAINING_INFO).toFile());
+        assertEquals("step 1: step_schedule false", info.path("schedule_switches").path(0).asText(), info.toString());
+        assertFalse(info.get("settings").get("stepSchedule").asBoolean());
+        com.fasterxml.jackson.databind.JsonNode state = json.readTree(cut.resolve("checkpoint").resolve("trainer_state.json").toFile());
+        assertEquals(1, state.get("schedule_switches").size(), "the switch stays in the checkpoint for a later resume");
+        // any other setting still cannot resume the run
+        assertThrows(IllegalArgumentException.class, () -> new Trainer(byTime.withDataSeed(byTime.dataSeed() + 1), cut, quiet()).run(true));
+    }
+
+    @Test
     void aContinuationStartsFromTheGivenWeights() throws Exception {
         Path first = tmp.resolve("first");
         new Trainer(TrainSettings.smoke(2).withMaxMinutes(30), first, quiet()).run(false);

@@ -167,4 +167,20 @@ class TrainSettingsTest {
         assertEquals(steps.lr(step, 0), steps.scheduledLr(step, 0.9), "the clock is ignored");
         assertTrue(steps.scheduledLr(step, 0.9) > 0.9f * steps.peakLr());
     }
+
+    @Test
+    void theClockMovesTheMixtureSwitchUnlessTheScheduleFollowsTheStepsAlone() {
+        TrainSettings clock = TrainSettings.sieveTiny(); // early mixture for the first half of 2700 steps
+        assertTrue(clock.earlyFraction() > 0 && !clock.earlyMixture().equals(clock.mixture()));
+        int lateStep = (int) Math.ceil(clock.earlyFraction() * clock.steps());
+        assertEquals(clock.earlyMixture(), clock.mixtureAt(0, 0.0));
+        assertEquals(clock.earlyMixture(), clock.mixtureAt(lateStep - 1, clock.earlyFraction() - 0.01));
+        assertEquals(clock.mixture(), clock.mixtureAt(lateStep, 0.0), "by the steps");
+        // a slow machine: 40% of the steps in 60% of the budget, and the late tracks (in-context, 3D) still come
+        assertEquals(clock.mixture(), clock.mixtureAt((int) (0.4 * clock.steps()), 0.6), "by the clock");
+        assertEquals(clock.mixtureAt(lateStep - 1), clock.mixtureAt(lateStep - 1, 0.0));
+        TrainSettings steps = clock.withStepSchedule(true);
+        assertEquals(steps.earlyMixture(), steps.mixtureAt((int) (0.4 * steps.steps()), 0.6), "the clock is ignored");
+        assertEquals(steps.mixture(), steps.mixtureAt(lateStep, 0.0));
+    }
 }
