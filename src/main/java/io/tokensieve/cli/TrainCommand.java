@@ -132,8 +132,9 @@ final class TrainCommand implements Callable<Integer> {
     Float pointWeight;
 
     @Option(names = "--step-schedule", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "the "
-            + "learning-rate cosine follows the steps alone, not whichever of the steps and the clock is further along, so "
-            + "runs on slower or busier machines see the same rate at each step (default: the preset's; sieve-tiny: off)")
+            + "learning-rate cosine and the switch to the final track mixture follow the steps alone, not whichever of the "
+            + "steps and the clock is further along, so runs on slower or busier machines see the same rate and data at each "
+            + "step (default: the preset's; sieve-tiny: off)")
     Boolean stepSchedule;
 
     @Option(names = "--seg-refine", paramLabel = "H", description = "width of the mask head's per-cell refinement layer "

@@ -323,7 +323,7 @@ public final class Trainer {
             st.path("schedule_switches").forEach(n -> scheduleSwitches.add(n.asText()));
             if (saved.stepSchedule() != settings.stepSchedule()) {
                 scheduleSwitches.add("step " + start + ": step_schedule " + settings.stepSchedule());
-                log.printf("from step %d the learning-rate cosine follows %s (it followed %s)%n", start,
+                log.printf("from step %d the learning-rate cosine and the mixture switch follow %s (they followed %s)%n", start,
                         scheduleWords(settings), scheduleWords(saved));
             }
         } else {

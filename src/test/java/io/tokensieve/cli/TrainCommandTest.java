@@ -98,8 +98,8 @@ class TrainCommandTest {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Trainer.Outcome b = new Trainer(byTime, cut, new PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8)).run(true);
         assertEquals(STEPS, b.steps());
-        assertTrue(log.toString(java.nio.charset.StandardCharsets.UTF_8).contains("from step 1 the learning-rate cosine follows "
-                + "the steps or the time budget, whichever is further along (it followed the steps alone)"), log.toString());
+        assertTrue(log.toString(java.nio.charset.StandardCharsets.UTF_8).contains("from step 1 the learning-rate cosine and the mixture "
+                + "switch follow the steps or the time budget, whichever is further along (they followed the steps alone)"), log.toString());
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         com.fasterxml.jackson.databind.JsonNode info = json.readTree(cut.resolve(Trainer.TRAINING_INFO).toFile());
         assertEquals("step 1: step_schedule false", info.path("schedule_switches").path(0).asText(), info.toString());
