@@ -385,12 +385,14 @@ public final class Trainer {
         int first = start;
         double before = elapsedBefore;
         double stage = stageSeconds;
+        // the share of the full recipe's time budget spent now, which the learning rate and the mixture switch follow
+        java.util.function.DoubleSupplier budgetSpent = () -> fullRecipeTimeFraction(before + (System.nanoTime() - t0) / 1e9,
+                stage, settings.maxMinutes());
         Thread producer = new Thread(() -> {
             try {
                 for (int s = first; s < settings.steps(); s++) {
                     // the clock when the batch is rendered, at most the queue's three steps ahead of its use
-                    double spent = fullRecipeTimeFraction(before + (System.nanoTime() - t0) / 1e9, stage, settings.maxMinutes());
-                    queue.put(data.examples(s, spent));
+                    queue.put(data.examples(s, budgetSpent.getAsDouble()));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -411,8 +413,7 @@ public final class Trainer {
                 for (ShapesExample ex : queue.take()) {
                     batch.add(data.convert(ex));
                 }
-                double spent = fullRecipeTimeFraction(elapsedBefore + (System.nanoTime() - t0) / 1e9, stageSeconds,
-                        settings.maxMinutes());
+                double spent = budgetSpent.getAsDouble();
                 float lr = settings.scheduledLr(step, spent);
                 try (NDManager sub = base.newSubManager()) {
                     TrainingForward.Losses l;
