@@ -378,6 +378,12 @@ final class TrainCommand implements Callable<Integer> {
                     fromInfo ? n.get("machine").asText() : Trainer.machine());
         } else {
             Trainer.Outcome o = new Trainer(s, out, System.err).run(resume);
+            if (o.inVisionStage()) {
+                System.out.printf("stopped in the vision stage after %d of %d steps (%.1f min, time budget): only the checkpoint "
+                        + "in %s was written; --resume continues it%n", o.visionSteps(), s.visionSteps(), o.wallSeconds() / 60,
+                        out.resolve(Trainer.CHECKPOINT));
+                return 0;
+            }
             System.out.printf("model written to %s after %d steps (%.1f min)%s%n", o.modelDir(), o.steps(), o.wallSeconds() / 60,
                     o.finished() ? "" : " (stopped early: time budget)");
             training = new ModelCard.Training(s, o.steps(), o.wallSeconds() / 60, o.lossLog(), Trainer.machine());

@@ -53,7 +53,7 @@ import java.util.concurrent.BlockingQueue;
  * resumes where its last checkpoint left it; the finished model is written to {@code OUT} in HF format.
  */
 public final class Trainer {
-    static final String CHECKPOINT = "checkpoint";
+    public static final String CHECKPOINT = "checkpoint";
     static final String STATE = "trainer_state.json";
     static final String OPTIMIZER = "optimizer.safetensors";
     public static final String TRAINING_INFO = "training.json";
@@ -73,8 +73,17 @@ public final class Trainer {
     /** Where a resumed run switched the schedule's clock (step and new {@code --step-schedule}), kept in the checkpoint and training.json. */
     private final List<String> scheduleSwitches = new ArrayList<>();
 
-    /** What a run produced: where the model is, how many steps and how long it took. */
-    public record Outcome(Path modelDir, int steps, double wallSeconds, boolean finished, List<String> lossLog) {}
+    /**
+     * What a run produced: where the model is, how many full-recipe steps and how long it took. A run its budget
+     * stopped inside the vision stage writes no model, only its checkpoint: {@code visionSteps} says how far the stage got.
+     */
+    public record Outcome(Path modelDir, int steps, double wallSeconds, boolean finished, List<String> lossLog, int visionSteps) {
+
+        /** Whether the budget stopped the run inside its vision stage (nothing but the checkpoint was written). */
+        public boolean inVisionStage() {
+            return !finished && steps == 0 && visionSteps > 0;
+        }
+    }
 
     public Trainer(TrainSettings settings, Path out, PrintStream log) {
         this.settings = settings;
@@ -296,8 +305,11 @@ public final class Trainer {
         List<String> lossLog = new ArrayList<>();
         NDManager base = NDManager.newBaseManager();
         ModelWeights weights;
-        Map<String, float[]> savedMoments = null;
+        Map<String, float[]> savedMoments = null; // the full recipe's optimiser, from a checkpoint of the full recipe
         long savedOptimizerStep = 0;
+        int visionStart = 0; // from a checkpoint of the vision stage: its step, its optimiser's moments and step
+        Map<String, float[]> visionMoments = null;
+        long visionOptimizerStep = 0;
         AdamW opt = optimiser(settings, addsSegRefine(settings));
         recoverInterruptedSave(ckpt);
         if (resume && Files.isDirectory(ckpt)) {
@@ -317,9 +329,23 @@ public final class Trainer {
             for (String k : r.tensors().keySet()) {
                 moments.put(k, r.readFloats(k));
             }
-            savedMoments = moments;
-            savedOptimizerStep = st.get("optimizer_step").asLong();
-            log.printf("resuming from step %d (%.1f min already spent)%n", start, elapsedBefore / 60);
+            if (VISION_STAGE.equals(st.path("stage").asText())) {
+                // a checkpoint of the vision stage: its moments are the stage's optimiser's, the full recipe's is fresh
+                visionStart = st.get("vision_step").asInt();
+                visionMoments = moments;
+                visionOptimizerStep = st.get("optimizer_step").asLong();
+                if (visionStart < settings.visionSteps()) {
+                    log.printf("resuming the vision stage from step %d of %d (%.1f min already spent)%n", visionStart,
+                            settings.visionSteps(), elapsedBefore / 60);
+                } else {
+                    log.printf("resuming after the vision stage, at step 0 of the full recipe (%.1f min already spent)%n",
+                            elapsedBefore / 60);
+                }
+            } else {
+                savedMoments = moments;
+                savedOptimizerStep = st.get("optimizer_step").asLong();
+                log.printf("resuming from step %d (%.1f min already spent)%n", start, elapsedBefore / 60);
+            }
             st.path("schedule_switches").forEach(n -> scheduleSwitches.add(n.asText()));
             if (saved.stepSchedule() != settings.stepSchedule()) {
                 scheduleSwitches.add("step " + start + ": step_schedule " + settings.stepSchedule());
@@ -372,10 +398,30 @@ public final class Trainer {
                 throw new IllegalArgumentException("a vision stage trains the patch-label head: it needs an aux weight above 0");
             }
             long v0 = System.nanoTime();
-            List<String> stage = visionStage(settings, model, weights, aux, new ClipImageProcessor(pre), base, log);
-            lossLog.addAll(stage);
-            stageSeconds = (System.nanoTime() - v0) / 1e9;
-            elapsedBefore += stageSeconds; // the time budget covers both stages
+            double spentBefore = elapsedBefore; // all of it in the stage: a full-recipe checkpoint would not come here
+            List<String> before = List.copyOf(lossLog);
+            VisionStageHook hook = (done, stageOpt, lines) -> {
+                double elapsed = spentBefore + (System.nanoTime() - v0) / 1e9;
+                boolean outOfTime = elapsed / 60 > settings.maxMinutes();
+                if (done % settings.checkpointEvery() == 0 || done == settings.visionSteps() || outOfTime) {
+                    List<String> all = new ArrayList<>(before);
+                    all.addAll(lines);
+                    saveCheckpoint(ckpt, weights, aux, readout, lookup, stageOpt, config, pre, wl, 0, elapsed, elapsed, all, done);
+                }
+                return outOfTime && done < settings.visionSteps();
+            };
+            VisionStageResult stage = visionStage(settings, model, weights, aux, new ClipImageProcessor(pre), base, log,
+                    visionStart, visionMoments, visionOptimizerStep, hook);
+            lossLog.addAll(stage.lines());
+            double spent = (System.nanoTime() - v0) / 1e9;
+            stageSeconds = spentBefore + spent;
+            elapsedBefore += spent; // the time budget covers both stages
+            if (stage.done() < settings.visionSteps()) {
+                log.printf("%nstopping in the vision stage at step %d of %d: the %.0f-minute budget is spent (--resume "
+                        + "continues it)%n", stage.done(), settings.visionSteps(), settings.maxMinutes());
+                weights.close();
+                return new Outcome(out, 0, elapsedBefore, false, lossLog, stage.done());
+            }
         }
         ShapesTrainData data = trainData(settings, wl);
 
@@ -469,7 +515,7 @@ public final class Trainer {
                 boolean last = step + 1 == settings.steps();
                 outOfTime = elapsed / 60 > settings.maxMinutes();
                 if ((step + 1) % settings.checkpointEvery() == 0 || last || outOfTime) {
-                    saveCheckpoint(ckpt, weights, aux, readout, lookup, opt, config, pre, wl, step + 1, elapsed, stageSeconds, lossLog);
+                    saveCheckpoint(ckpt, weights, aux, readout, lookup, opt, config, pre, wl, step + 1, elapsed, stageSeconds, lossLog, -1);
                 }
                 if (outOfTime && !last) {
                     log.printf("%nstopping at step %d: the %.0f-minute budget is spent%n", step + 1, settings.maxMinutes());
@@ -507,7 +553,7 @@ public final class Trainer {
         JSON.writeValue(out.resolve(TRAINING_INFO).toFile(), info);
         data.close();
         weights.close();
-        return new Outcome(out, step, wall, step >= settings.steps(), lossLog);
+        return new Outcome(out, step, wall, step >= settings.steps(), lossLog, settings.visionSteps());
     }
 
     /** Images of the vision stage come from this ShapesBench seed offset past the run's data seed. */
@@ -522,6 +568,35 @@ public final class Trainer {
      */
     static List<String> visionStage(TrainSettings settings, LlavaForConditionalGeneration model, ModelWeights weights,
                                     AuxPatchHead aux, ClipImageProcessor processor, NDManager base, PrintStream log) {
+        try {
+            return visionStage(settings, model, weights, aux, processor, base, log, 0, null, 0, (d, o, l) -> false).lines();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // the hook above writes nothing
+        }
+    }
+
+    /** The checkpoint of the vision stage's key in trainer_state.json's {@code stage}. */
+    static final String VISION_STAGE = "vision";
+
+    /** Called after each vision-stage step with the steps done, the stage's optimiser and its loss lines; true stops the stage. */
+    @FunctionalInterface
+    interface VisionStageHook {
+        boolean after(int done, AdamW stageOptimiser, List<String> lines) throws IOException;
+    }
+
+    /** What the vision stage did: its loss lines (of this invocation) and the steps done in all, at most its length. */
+    record VisionStageResult(List<String> lines, int done) {}
+
+    /**
+     * {@link #visionStage(TrainSettings, LlavaForConditionalGeneration, ModelWeights, AuxPatchHead, ClipImageProcessor,
+     * NDManager, PrintStream)} from step {@code from} (a resumed stage: its optimiser's {@code moments} and step count
+     * restored; the images, learning rate and updates of each step depend on its index alone, so the resumed stage
+     * ends where an uninterrupted one does), with {@code hook} after each step, which checkpoints and may stop it.
+     */
+    static VisionStageResult visionStage(TrainSettings settings, LlavaForConditionalGeneration model, ModelWeights weights,
+                                         AuxPatchHead aux, ClipImageProcessor processor, NDManager base, PrintStream log,
+                                         int from, Map<String, float[]> moments, long optimiserStep, VisionStageHook hook)
+            throws IOException {
         int n = settings.visionSteps();
         int batch = settings.batchSize();
         int size = settings.imageSize();
@@ -541,12 +616,16 @@ public final class Trainer {
         });
         params.putAll(aux.parameters());
         AdamW opt = optimiser(settings, false);
+        if (moments != null) {
+            opt.restore(moments, params, optimiserStep, base);
+        }
         TrainSettings schedule = settings.withSteps(n);
-        Progress progress = Progress.onStderr("vision", n, 0);
-        Ema loss = new Ema();
+        Progress progress = Progress.onStderr("vision", n, from);
+        Ema loss = new Ema(); // a resumed stage's averages start afresh: only its log lines differ
         Ema groundLoss = new Ema();
         List<String> lines = new ArrayList<>();
-        for (int step = 0; step < n; step++) {
+        int done = from;
+        for (int step = from; step < n; step++) {
             float[] pixels = new float[batch * 3 * size * size];
             int[][] labels = new int[aux.kinds()][batch * per];
             List<int[][]> byImage = new ArrayList<>();
@@ -587,7 +666,7 @@ public final class Trainer {
                 if (ground != null) {
                     groundLoss.add(ground.getFloat());
                 }
-                if ((step + 1) % 25 == 0 || step == 0) {
+                if ((step + 1) % 25 == 0 || step == from) {
                     String line = String.format("vision step %d lr %.2e aux %.4f%s gnorm %.2f", step + 1, lr, loss.value(),
                             words == null ? "" : String.format(" ground %.4f", groundLoss.value()), norm);
                     lines.add(line);
@@ -597,15 +676,20 @@ public final class Trainer {
                 }
             }
             progress.update(step + 1, String.format("aux %.3f", loss.value()));
+            done = step + 1;
+            if (hook.after(done, opt, lines)) {
+                break;
+            }
         }
         AdamW.zeroGradients(weights.all(), base); // the embedding table's, from grounding: not this stage's to apply
-        progress.finish(String.format("%d vision steps", n));
-        return lines;
+        progress.finish(String.format("%d of %d vision steps", done, n));
+        return new VisionStageResult(lines, done);
     }
 
+    /** Writes the checkpoint; {@code visionStep} is the vision stage's step for a checkpoint of that stage, else -1. */
     private void saveCheckpoint(Path ckpt, ModelWeights w, AuxPatchHead aux, AuxPatchHead readout, AuxPatchHead lookup, AdamW opt, LlavaConfig config,
                                 PreprocessorConfig pre, WordLevelTokenizer wl, int step, double elapsed, double stageSeconds,
-                                List<String> lossLog) throws IOException {
+                                List<String> lossLog, int visionStep) throws IOException {
         Path tmp = ckpt.resolveSibling(CHECKPOINT + ".tmp");
         FileTrees.delete(tmp);
         Files.createDirectories(tmp);
@@ -626,6 +710,10 @@ public final class Trainer {
         st.put("optimizer_step", opt.stepCount());
         st.put("elapsed_seconds", elapsed);
         st.put("vision_stage_seconds", stageSeconds);
+        if (visionStep >= 0) { // a checkpoint inside the vision stage (or at its end): the optimiser is the stage's
+            st.put("stage", VISION_STAGE);
+            st.put("vision_step", visionStep);
+        }
         st.set("settings", JSON.valueToTree(settings));
         scheduleSwitches.forEach(st.putArray("schedule_switches")::add);
         var ll = st.putArray("loss_log");

@@ -111,6 +111,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void aBudgetSpentInTheVisionStageSaysSoAndResumeFinishesTheRun() throws Exception {
+        Path out = tmp.resolve("stage");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--vision-steps", "2", "--max-minutes", "0",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("stopped in the vision stage after 1 of 2 steps"), r.out());
+        assertTrue(r.out().contains("--resume continues it"), r.out());
+        assertFalse(Files.exists(out.resolve("config.json")), "no model, no final evaluation");
+        Cli.Result c = Cli.run("train", "--preset", "smoke", "--steps", "1", "--vision-steps", "2", "--max-minutes", "30",
+                "--resume", "--no-eval", "--out", out.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("model written to " + out + " after 1 steps"), c.out());
+        assertTrue(c.err().contains("resuming the vision stage from step 1 of 2"), c.err());
+    }
+
+    @Test
     void aContinuationStartsFromTheGivenWeights() throws Exception {
         Path first = tmp.resolve("first");
         new Trainer(TrainSettings.smoke(2).withMaxMinutes(30), first, quiet()).run(false);

@@ -222,6 +222,56 @@ class VisionStageTest {
         return m;
     }
 
+    @Test
+    void aRunStoppedInsideTheVisionStageResumesWhereAnUninterruptedRunEnds() throws Exception {
+        TrainSettings s = TrainSettings.smoke(1).withVisionSteps(3).withMaxMinutes(30);
+        Path full = tmp.resolve("full");
+        Trainer.Outcome a = new Trainer(s, full, quiet()).run(false);
+        assertTrue(a.finished());
+
+        // a zero budget stops after the first vision step: a checkpoint of the stage and no model
+        Path cut = tmp.resolve("cut");
+        Trainer.Outcome first = new Trainer(s.withMaxMinutes(0), cut, quiet()).run(false);
+        assertTrue(first.inVisionStage());
+        assertEquals(1, first.visionSteps());
+        assertFalse(java.nio.file.Files.exists(cut.resolve("model.safetensors")), "a stopped stage writes no model");
+        Path ckpt = cut.resolve(Trainer.CHECKPOINT);
+        JsonNode state = new ObjectMapper().readTree(ckpt.resolve(Trainer.STATE).toFile());
+        assertEquals(Trainer.VISION_STAGE, state.get("stage").asText(), state.toString());
+        assertEquals(1, state.get("vision_step").asInt());
+        assertEquals(0, state.get("step").asInt());
+        assertTrue(state.get("loss_log").toString().contains("vision step 1 "), state.toString());
+        assertTrue(state.get("vision_stage_seconds").asDouble() > 0);
+
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Trainer.Outcome b = new Trainer(s, cut, new PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8)).run(true);
+        assertTrue(b.finished());
+        assertEquals(1, b.steps());
+        assertTrue(log.toString(java.nio.charset.StandardCharsets.UTF_8).contains("resuming the vision stage from step 1 of 3"),
+                log.toString(java.nio.charset.StandardCharsets.UTF_8));
+        // the stage's moments, images and learning rates carried over: the same weights as the uninterrupted run (a
+        // restarted stage or a fresh optimiser would differ by whole updates, learning rate 2e-3)
+        io.tokensieve.core.weights.SafetensorsReader ra = io.tokensieve.core.weights.SafetensorsReader.openDir(full);
+        io.tokensieve.core.weights.SafetensorsReader rb = io.tokensieve.core.weights.SafetensorsReader.openDir(cut);
+        assertEquals(ra.tensors().keySet(), rb.tensors().keySet());
+        double maxDiff = 0;
+        int vision = 0;
+        for (String k : ra.tensors().keySet()) {
+            float[] x = ra.readFloats(k);
+            float[] y = rb.readFloats(k);
+            for (int i = 0; i < x.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
+            }
+            vision += k.startsWith(CheckpointKeys.VISION) ? 1 : 0;
+        }
+        assertTrue(vision > 0, "no vision weights");
+        assertTrue(maxDiff < 2e-4, "resumed run differs from the uninterrupted one by " + maxDiff);
+        // the full recipe's checkpoint replaced the stage's
+        JsonNode after = new ObjectMapper().readTree(ckpt.resolve(Trainer.STATE).toFile());
+        assertFalse(after.has("stage"), after.toString());
+        assertEquals(1, after.get("step").asInt());
+    }
+
     private static PrintStream quiet() {
         return new PrintStream(new ByteArrayOutputStream());
     }
