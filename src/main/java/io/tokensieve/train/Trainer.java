@@ -575,7 +575,7 @@ public final class Trainer {
         }
     }
 
-    /** The checkpoint of the vision stage's key in trainer_state.json's {@code stage}. */
+    /** The value of trainer_state.json's {@code stage} in a checkpoint of the vision stage (absent in the full recipe's). */
     static final String VISION_STAGE = "vision";
 
     /** Called after each vision-stage step with the steps done, the stage's optimiser and its loss lines; true stops the stage. */
