@@ -55,6 +55,12 @@ final class TrainCommand implements Callable<Integer> {
             + "patch-label head for N steps, then the full recipe (default: the preset's, 2500 for sieve-tiny; 0 skips it)")
     Integer visionSteps;
 
+    @Option(names = "--early-share", paramLabel = "F", description = "share (0 to 1) of the full recipe, by steps or by "
+            + "the time budget, whichever is further along, trained on the early track mixture before the final one adds "
+            + "in-context and 3D examples; 0 starts with the final mixture (default: the preset's, 0.5 for sieve-tiny; "
+            + "not with --init-from, which starts with the final mixture)")
+    Double earlyShare;
+
     @Option(names = "--point-absent", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "pointing targets for questions about objects that are not there "
             + "(a \"no\" probe, a count of zero): the sequence's first token (default: the preset's; sieve-tiny: off)")
     Boolean pointAbsent;
@@ -215,6 +221,13 @@ final class TrainCommand implements Callable<Integer> {
             s = s.withRopeTheta(io.tokensieve.core.config.LlavaConfig.load(initFrom).text().ropeTheta());
         } else if (peakLr != null) {
             throw new Errors.UserException("--peak-lr applies to --init-from runs only");
+        }
+        if (earlyShare != null) {
+            if (initFrom != null) {
+                throw new Errors.UserException("--early-share applies to runs from scratch: --init-from trains on the "
+                        + "final mixture from its first step");
+            }
+            s = checked(s, "--early-share", t -> t.withEarlyShare(earlyShare));
         }
         if (visionSteps != null) {
             if (visionSteps < 0) {

@@ -49,9 +49,10 @@ public final class ModelCard {
         b.append(row("prompt", "LLaVA-1.5 template `USER: <image>\\n{question} ASSISTANT:`"));
         b.append('\n');
         b.append("## Training\n\n| item | value |\n|---|---|\n");
-        b.append(row("data", "ShapesBench generated on the fly (no example repeats), tracks and weights " + s.earlyMixture()
-                + " for the first " + Math.round(100 * s.earlyFraction()) + "% of the steps" + (s.stepSchedule() ? ""
-                : " (or of the time budget, whichever ends first)") + ", then " + s.mixture()
+        b.append(row("data", "ShapesBench generated on the fly (no example repeats), tracks and weights "
+                + (s.earlyFraction() == 0 ? "" : s.earlyMixture() + " for the first " + Math.round(100 * s.earlyFraction())
+                + "% of the steps" + (s.stepSchedule() ? "" : " (or of the time budget, whichever ends first)") + ", then ")
+                + s.mixture()
                 + "; in-context episodes with " + s.shots() + " demos, 3D scenes with " + s.views() + " views"
                 + (s.mixture().containsKey("caption") || s.earlyMixture().containsKey("caption")
                 ? "; `caption` is a training-only alignment task (\"What objects are there?\" answered with every visible "
@@ -206,6 +207,7 @@ public final class ModelCard {
         if (s.initFrom() == null) {
             o.append(s.visionSteps() != preset.visionSteps() ? " --vision-steps " + s.visionSteps() : "");
             o.append(s.steps() != preset.steps() ? " --steps " + s.steps() : "");
+            o.append(s.earlyFraction() != preset.earlyFraction() ? " --early-share " + s.earlyFraction() : "");
         }
         long presetData = s.initFrom() == null ? preset.dataSeed() : preset.continuing(s.initFrom(), s.peakLr()).dataSeed();
         o.append(s.dataSeed() != presetData ? " --data-seed " + s.dataSeed() : "");

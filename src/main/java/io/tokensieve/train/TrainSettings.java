@@ -124,6 +124,18 @@ public record TrainSettings(
         return with(e -> e.visionSteps = n);
     }
 
+    /**
+     * With the early track mixture (no in-context or 3D examples) for the first share {@code f} of the full recipe
+     * (by steps, or by the time budget when the clock is further along), then the final mixture; 0 trains on the
+     * final mixture from the first step.
+     */
+    public TrainSettings withEarlyShare(double f) {
+        if (!(f >= 0 && f <= 1)) {
+            throw new IllegalArgumentException("must be a share between 0 and 1, got " + f);
+        }
+        return with(e -> e.earlyFraction = f);
+    }
+
     public TrainSettings withMaxMinutes(double m) {
         return with(e -> e.maxMinutes = m);
     }

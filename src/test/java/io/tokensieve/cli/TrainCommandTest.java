@@ -437,6 +437,24 @@ class TrainCommandTest {
     }
 
     @Test
+    void theEarlyShareReachesTheSettingsAndIsRefusedOutOfRangeOrForAContinuation() throws Exception {
+        Cli.Result early = Cli.run("train", "--preset", "smoke", "--steps", "1", "--early-share", "0.25", "--no-eval",
+                "--out", tmp.resolve("early-share").toString());
+        assertEquals(0, early.code(), early.err());
+        assertEquals(0.25, new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("early-share")
+                .resolve(Trainer.TRAINING_INFO).toFile()).get("settings").get("earlyFraction").asDouble());
+        Cli.Result share = Cli.run("train", "--preset", "smoke", "--steps", "1", "--early-share", "1.5", "--no-eval",
+                "--out", tmp.resolve("early-bad").toString());
+        assertEquals(2, share.code(), share.err());
+        assertTrue(share.err().contains("--early-share must be a share between 0 and 1, got 1.5"), share.err());
+        Cli.Result continued = Cli.run("train", "--preset", "smoke", "--steps", "1", "--early-share", "0.5",
+                "--init-from", tmp.resolve("early-share").toString(), "--no-eval", "--out", tmp.resolve("early-init").toString());
+        assertEquals(2, continued.code(), continued.err());
+        assertTrue(continued.err().contains("--early-share applies to runs from scratch"), continued.err());
+        assertFalse(Files.exists(tmp.resolve("early-init").resolve(Trainer.TRAINING_INFO)), "nothing written");
+    }
+
+    @Test
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",

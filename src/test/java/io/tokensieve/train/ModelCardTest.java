@@ -73,6 +73,7 @@ class ModelCardTest {
                 reproduce(dir, preset.withKeyLookupWeight(0.5f)));
         assertEquals("`./sieve train --preset sieve-tiny --point-question-weight 4.0 --out DIR`",
                 reproduce(dir, preset.withQuestionPointWeight(4f)));
+        assertEquals("`./sieve train --preset sieve-tiny --early-share 0.3 --out DIR`", reproduce(dir, preset.withEarlyShare(0.3)));
         assertEquals("`./sieve train --preset sieve-tiny --name-readout 2 --readout-weight 0.5 --out DIR`",
                 reproduce(dir, preset.withNameReadout(2).withReadoutWeight(0.5f)));
         assertEquals("`./sieve train --preset sieve-tiny --rope-theta 20000.5 --out DIR`", reproduce(dir, preset.withRopeTheta(20000.5)));

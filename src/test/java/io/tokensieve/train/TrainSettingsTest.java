@@ -65,6 +65,13 @@ class TrainSettingsTest {
         assertEquals(Set.of("keyLookupWeight"), changed(t, t.withKeyLookupWeight(0.5f)));
         assertEquals(Set.of("questionPointWeight"), changed(t, t.withQuestionPointWeight(4f)));
         assertEquals(Set.of("nameReadout"), changed(t, t.withNameReadout(2)));
+        assertEquals(Set.of("earlyFraction"), changed(t, t.withEarlyShare(0.3)));
+        assertEquals(t.mixture(), t.withEarlyShare(0).mixtureAt(0, 0), "share 0: the final mixture from the first step");
+        assertEquals(t.earlyMixture(), t.withEarlyShare(0.3).mixtureAt((int) (0.29 * t.steps()), 0.29));
+        assertEquals(t.mixture(), t.withEarlyShare(0.3).mixtureAt((int) (0.29 * t.steps()), 0.31), "the clock ends it too");
+        for (double bad : new double[] {-0.1, 1.5, Double.NaN}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withEarlyShare(bad));
+        }
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.withNameReadout(-1));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> t.withNameReadout(t.textLayers() + 1));
