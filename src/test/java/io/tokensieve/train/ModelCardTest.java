@@ -74,6 +74,10 @@ class ModelCardTest {
         assertEquals("`./sieve train --preset sieve-tiny --point-question-weight 4.0 --out DIR`",
                 reproduce(dir, preset.withQuestionPointWeight(4f)));
         assertEquals("`./sieve train --preset sieve-tiny --early-share 0.3 --out DIR`", reproduce(dir, preset.withEarlyShare(0.3)));
+        assertTrue(dataRow(dir, preset.withEarlyShare(0.3)).contains(" for the first 30% of the steps"));
+        String noEarly = dataRow(dir, preset.withEarlyShare(0));
+        assertFalse(noEarly.contains("for the first"), "no early mixture, no share of it: " + noEarly);
+        assertTrue(noEarly.contains("tracks and weights " + preset.mixture() + ";"), noEarly);
         assertEquals("`./sieve train --preset sieve-tiny --name-readout 2 --readout-weight 0.5 --out DIR`",
                 reproduce(dir, preset.withNameReadout(2).withReadoutWeight(0.5f)));
         assertEquals("`./sieve train --preset sieve-tiny --rope-theta 20000.5 --out DIR`", reproduce(dir, preset.withRopeTheta(20000.5)));
@@ -93,6 +97,13 @@ class ModelCardTest {
     private static String reproduce(Path dir, TrainSettings s) throws Exception {
         String row = reproduceRow(dir, s);
         return row.substring(row.indexOf('`'), row.indexOf('`', row.indexOf('`') + 1) + 1);
+    }
+
+    /** The card's data row. */
+    private static String dataRow(Path dir, TrainSettings s) throws Exception {
+        ModelCard.write(dir, new ModelCard.Training(s, s.steps(), 1.0, List.of(), "test machine"), Map.of());
+        return Files.readString(dir.resolve("README.md")).lines().filter(l -> l.startsWith("| data |"))
+                .findFirst().orElseThrow();
     }
 
     /** The card's whole reproduce row. */
