@@ -636,7 +636,11 @@ public final class TrainingForward {
         for (int kind = 0; kind < LOOKUP_KINDS; kind++) {
             NDArray w = lookup.weight(LOOKUP_KINDS * p + kind); // [C, hd]
             int classes = (int) w.getShape().get(0);
-            NDArray q = at.apply(w.reshape(1, 1, classes, hd).broadcast(new Shape(n, 1, classes, hd))); // [n, 1, C, hd]
+            // an op's result joins its first operand's manager: the step's manager, not the parameters' (which lives
+            // for the whole run and would keep every step's autograd graph)
+            NDArray w4 = w.reshape(1, 1, classes, hd);
+            w4.attach(mgr);
+            NDArray q = at.apply(w4.broadcast(new Shape(n, 1, classes, hd))); // [n, 1, C, hd]
             NDArray probs = q.broadcast(new Shape(n, kvp, classes, hd)).matMul(k)
                     .div((float) Math.sqrt(hd)).softmax(-1); // [n, kvp, C, N]
             float[] onehot = new float[n * classes * per];
