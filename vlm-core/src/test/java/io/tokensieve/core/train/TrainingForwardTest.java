@@ -477,7 +477,8 @@ class TrainingForwardTest {
     @Test
     void aStepLeavesNothingInTheManagersOfTheParameters() {
         // an array joins the manager of its op's first operand: one that starts from a parameter would live as long as
-        // the parameters and keep its step's autograd graph (a leak of about 22 MB per step of the full recipe)
+        // the parameters and keep its step's autograd graph (with the key-lookup loss, a full-recipe run's resident memory
+        // grew by about 22 MB per step until the process died)
         int hd = c.text().headDim();
         int d = (int) c.text().hiddenSize();
         int per = c.vision().numPatches();
