@@ -185,5 +185,15 @@ class WeightsTest {
         long headerLen = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
         assertEquals(0, headerLen % 8, "header is padded to 8 bytes");
         assertEquals(8 + headerLen + 4 * 7, bytes.length);
+
+        // the same tensors and metadata, the metadata given in another order: the same bytes
+        SafetensorsWriter w2 = new SafetensorsWriter().optMetadata("z", "1").optMetadata("k", "v");
+        SafetensorsWriter w3 = new SafetensorsWriter().optMetadata("k", "v").optMetadata("z", "1");
+        for (SafetensorsWriter x : List.of(w2, w3)) {
+            x.put("b", new long[] {2, 2}, new float[] {1, 2, 3, 4});
+        }
+        w2.writeFile(tmp.resolve("y.safetensors"));
+        w3.writeFile(tmp.resolve("z.safetensors"));
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("y.safetensors")), Files.readAllBytes(tmp.resolve("z.safetensors")));
     }
 }

@@ -101,7 +101,7 @@ public final class SafetensorsWriter {
         ObjectNode header = MAPPER.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
-            metadata.forEach(m::put);
+            new java.util.TreeMap<>(metadata).forEach(m::put); // sorted: the same metadata gives the same bytes
         }
         long offset = 0;
         for (Entry e : list) {
