@@ -98,7 +98,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--position-readout", paramLabel = "L", description = "at the position predicting a relative-"
             + "position question's answer, training-only classifiers read the hidden state after the first L decoder "
             + "layers and name the column and row of each of the two objects compared, so those layers fetch the two "
-            + "positions apart; 0 turns it off (default: the preset's; sieve-tiny: 0)")
+            + "positions apart; 0 turns it off; not with --name-readout, which sieve-tiny uses (default: the preset's; "
+            + "sieve-tiny: 0)")
     Integer positionReadout;
 
     @Option(names = "--lr-scale", paramLabel = "PATTERN=F", description = "weights whose name starts with PATTERN "
@@ -109,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--name-readout", paramLabel = "L", description = "training-only classifiers read the decoder's "
             + "hidden state after its first L layers at the position predicting a VQA or POPE answer and name the colour, "
             + "shape and size the question's first two noun phrases name, so those layers bring a lookup's words to where "
-            + "its query is formed; 0 turns it off; not with --position-readout (default: the preset's; sieve-tiny: 0)")
+            + "its query is formed; 0 turns it off; not with --position-readout (default: the preset's; sieve-tiny: 2)")
     Integer nameReadout;
 
     @Option(names = "--readout-weight", paramLabel = "W", description = "weight of the --position-readout or "
@@ -125,12 +126,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--key-lookup-weight", paramLabel = "W", description = "weight of a key-lookup loss on the pointed "
             + "layers: a learned query per colour and per shape must find those patches through the key head the pointed "
             + "heads read, so that questions naming an object by its shape have keys to find it by; needs the pointing "
-            + "loss (default: the preset's, 0, off, for sieve-tiny)")
+            + "loss (default: the preset's, 1 for sieve-tiny; 0 turns it off)")
     Float keyLookupWeight;
 
     @Option(names = "--point-question-weight", paramLabel = "F", description = "in the pointing loss, each pointing "
             + "position of a question (any example but a caption) weighs F times one of a caption's: a caption points "
-            + "from every word, a question from one position (default: the preset's, 1.0, all alike, for sieve-tiny)")
+            + "from every word, a question from one position (default: the preset's, 4 for sieve-tiny; 1 weighs all alike)")
     Float questionPointWeight;
 
     @Option(names = "--point-weight", paramLabel = "W", description = "weight of the attention-pointing loss "
@@ -275,7 +276,9 @@ final class TrainCommand implements Callable<Integer> {
             s = checked(s, "--name-readout", t -> t.withNameReadout(nameReadout));
         }
         if (s.nameReadout() > 0 && s.positionReadout() > 0) {
-            throw new Errors.UserException("--name-readout and --position-readout share one read-out: choose one");
+            throw new Errors.UserException("--name-readout and --position-readout share one read-out: choose one"
+                    + (nameReadout == null ? " (the " + s.preset() + " preset has --name-readout " + s.nameReadout()
+                    + "; add --name-readout 0)" : ""));
         }
         if (readoutWeight != null) {
             s = checked(s, "--readout-weight", t -> t.withReadoutWeight(readoutWeight));
@@ -303,7 +306,9 @@ final class TrainCommand implements Callable<Integer> {
             s = checked(s, "--key-lookup-weight", t -> t.withKeyLookupWeight(keyLookupWeight));
         }
         if (s.keyLookupWeight() > 0 && s.pointWeight() == 0) {
-            throw new Errors.UserException("--key-lookup-weight works on the pointed layers: it needs --point-weight above 0");
+            throw new Errors.UserException("--key-lookup-weight works on the pointed layers: it needs --point-weight above 0"
+                    + (keyLookupWeight == null ? " (the " + s.preset() + " preset has --key-lookup-weight "
+                    + s.keyLookupWeight() + "; add --key-lookup-weight 0)" : ""));
         }
         if (s.positionOnTokens() && !s.patchPosition()) {
             throw new Errors.UserException("--position-on-tokens needs --patch-position (it says where the position labels are read)");

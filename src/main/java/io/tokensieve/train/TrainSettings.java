@@ -99,17 +99,24 @@ public record TrainSettings(
         early.put("pope", 0.15);
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
-                16, 2700, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100, 85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA, 0f, 1f, 0);
+                16, 6000, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100,
+                85, null, 2500, 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(),
+                DEFAULT_ROPE_THETA,
+                // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
+                // and the named colour/shape/size read after the first two layers
+                1f, 4f, 2);
     }
 
-    /** A few-step variant for tests and smoke runs: tiny widths, 112 px images. */
+    /**
+     * A few-step variant for tests and smoke runs: tiny widths, 112 px images, and every optional loss and option off
+     * (tests turn on the ones they check), whatever the {@code sieve-tiny} preset uses.
+     */
     public static TrainSettings smoke(int steps) {
-        TrainSettings t = sieveTiny();
+        Map<String, Double> mix = sieveTiny().mixture();
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
-                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, t.mixture(), t.mixture(), 0.0, Math.max(1, steps / 2), 10, null, 0, t.shapeFirstCaptions(), t.pointAbsent(),
-                t.pointSeg(), t.point3d(), t.segRefine(), t.stepSchedule(), t.pointSplit(), t.patchPosition(),
-                t.positionOnTokens(), t.positionShare(), t.positionReadout(), t.readoutWeight(), t.lrScales(),
-                t.ropeTheta(), t.keyLookupWeight(), t.questionPointWeight(), t.nameReadout());
+                1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
+                0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
+                0f, 1f, 0);
     }
 
     public TrainSettings withSteps(int n) {

@@ -433,6 +433,15 @@ class TrainCommandTest {
                 "1", "--no-eval", "--out", tmp.resolve("both").toString());
         assertEquals(2, both.code(), both.err());
         assertTrue(both.err().contains("--name-readout and --position-readout share one read-out: choose one"), both.err());
+        // the sieve-tiny preset reads out names and looks up keys: the errors say how to turn those off
+        Cli.Result preset = Cli.run("train", "--position-readout", "4", "--no-eval", "--out", tmp.resolve("p1").toString());
+        assertEquals(2, preset.code(), preset.err());
+        assertTrue(preset.err().contains("(the sieve-tiny preset has --name-readout 2; add --name-readout 0)"), preset.err());
+        Cli.Result unpointed = Cli.run("train", "--point-weight", "0", "--no-eval", "--out", tmp.resolve("p2").toString());
+        assertEquals(2, unpointed.code(), unpointed.err());
+        assertTrue(unpointed.err().contains("(the sieve-tiny preset has --key-lookup-weight 1.0; add --key-lookup-weight 0)"),
+                unpointed.err());
+        assertFalse(Files.exists(tmp.resolve("p1")) || Files.exists(tmp.resolve("p2")), "nothing written");
         assertFalse(Files.exists(tmp.resolve("deep").resolve(Trainer.TRAINING_INFO)));
     }
 

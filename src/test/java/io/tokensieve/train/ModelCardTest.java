@@ -35,6 +35,17 @@ class ModelCardTest {
     }
 
     @Test
+    void theCommittedModelIsThePreset() throws Exception {
+        // the card's reproduce row for the bundled model is the preset alone: `./sieve train --preset sieve-tiny`
+        // trains what is committed (up to the time budget, which stops a slower machine earlier)
+        Path info = Path.of("..", "models", "sieve-tiny", Trainer.TRAINING_INFO);
+        var settings = new com.fasterxml.jackson.databind.ObjectMapper().readTree(info.toFile()).get("settings");
+        TrainSettings committed = new com.fasterxml.jackson.databind.ObjectMapper().treeToValue(settings, TrainSettings.class);
+        assertEquals("", ModelCard.options(committed, TrainSettings.sieveTiny()));
+        assertEquals(TrainSettings.sieveTiny(), committed);
+    }
+
+    @Test
     void theReproduceRowNamesOnlyWhatDiffersFromThePreset(@TempDir Path dir) throws Exception {
         TrainSettings preset = TrainSettings.sieveTiny();
         var wl = Trainer.tokenizer();
@@ -59,27 +70,32 @@ class ModelCardTest {
                 reproduce(dir, preset.withPatchPosition(true).withPositionOnTokens(true)));
         assertEquals("`./sieve train --preset sieve-tiny --position-share 0.5 --out DIR`",
                 reproduce(dir, preset.withPositionShare(0.5)));
-        assertEquals("`./sieve train --preset sieve-tiny --position-readout 4 --out DIR`",
-                reproduce(dir, preset.withPositionReadout(4)));
-        assertEquals("`./sieve train --preset sieve-tiny --position-readout 4 --readout-weight 0.5 --out DIR`",
-                reproduce(dir, preset.withPositionReadout(4).withReadoutWeight(0.5f)));
-        assertEquals("`./sieve train --preset sieve-tiny --out DIR`", reproduce(dir, preset.withReadoutWeight(0.5f)),
-                "a weight without a read-out changes nothing");
+        // the preset reads out names; the position read-out takes its place
+        assertEquals("`./sieve train --preset sieve-tiny --position-readout 4 --name-readout 0 --out DIR`",
+                reproduce(dir, preset.withNameReadout(0).withPositionReadout(4)));
+        assertEquals("`./sieve train --preset sieve-tiny --position-readout 4 --name-readout 0 --readout-weight 0.5 --out DIR`",
+                reproduce(dir, preset.withNameReadout(0).withPositionReadout(4).withReadoutWeight(0.5f)));
+        assertEquals("`./sieve train --preset sieve-tiny --name-readout 0 --out DIR`",
+                reproduce(dir, preset.withNameReadout(0).withReadoutWeight(0.5f)), "a weight without a read-out changes nothing");
+        assertEquals("`./sieve train --preset sieve-tiny --readout-weight 0.5 --out DIR`",
+                reproduce(dir, preset.withReadoutWeight(0.5f)), "the preset's name read-out at another weight");
         assertEquals("`./sieve train --preset sieve-tiny --lr-scale 'model.*.x=5.0' --lr-scale readout=2.0 --out DIR`",
                 reproduce(dir, preset.withLrScale("model.*.x", 5).withLrScale("readout", 2)));
         assertEquals("`./sieve train --preset sieve-tiny --seg-refine 16 --out DIR`", reproduce(dir, preset.withSegRefine(16)));
         assertEquals("`./sieve train --preset sieve-tiny --rope-theta 1000000 --out DIR`", reproduce(dir, preset.withRopeTheta(1e6)));
         assertEquals("`./sieve train --preset sieve-tiny --key-lookup-weight 0.5 --out DIR`",
                 reproduce(dir, preset.withKeyLookupWeight(0.5f)));
-        assertEquals("`./sieve train --preset sieve-tiny --point-question-weight 4.0 --out DIR`",
-                reproduce(dir, preset.withQuestionPointWeight(4f)));
+        assertEquals("`./sieve train --preset sieve-tiny --point-question-weight 2.0 --out DIR`",
+                reproduce(dir, preset.withQuestionPointWeight(2f)));
+        assertEquals("`./sieve train --preset sieve-tiny --key-lookup-weight 0.0 --point-question-weight 1.0 --out DIR`",
+                reproduce(dir, preset.withKeyLookupWeight(0f).withQuestionPointWeight(1f)), "the lookup options turned off");
         assertEquals("`./sieve train --preset sieve-tiny --early-share 0.3 --out DIR`", reproduce(dir, preset.withEarlyShare(0.3)));
         assertTrue(dataRow(dir, preset.withEarlyShare(0.3)).contains(" for the first 30% of the steps"));
         String noEarly = dataRow(dir, preset.withEarlyShare(0));
         assertFalse(noEarly.contains("for the first"), "no early mixture, no share of it: " + noEarly);
         assertTrue(noEarly.contains("tracks and weights " + preset.mixture() + ";"), noEarly);
-        assertEquals("`./sieve train --preset sieve-tiny --name-readout 2 --readout-weight 0.5 --out DIR`",
-                reproduce(dir, preset.withNameReadout(2).withReadoutWeight(0.5f)));
+        assertEquals("`./sieve train --preset sieve-tiny --name-readout 3 --readout-weight 0.5 --out DIR`",
+                reproduce(dir, preset.withNameReadout(3).withReadoutWeight(0.5f)));
         assertEquals("`./sieve train --preset sieve-tiny --rope-theta 20000.5 --out DIR`", reproduce(dir, preset.withRopeTheta(20000.5)));
         assertEquals("`./sieve train --preset sieve-tiny --step-schedule=true --out DIR`",
                 reproduce(dir, preset.withStepSchedule(true)));

@@ -156,7 +156,7 @@ class PointingTest {
     void onlyARunWithAPositionReadoutGivesTrainingExamplesReadoutLabels() throws Exception {
         WordLevelTokenizer wl = Trainer.tokenizer();
         try (SieveTokenizer tok = loaded(wl)) {
-            TrainSettings s = TrainSettings.sieveTiny().withPositionShare(1.0);
+            TrainSettings s = TrainSettings.sieveTiny().withNameReadout(0).withPositionShare(1.0); // no read-out at all
             int labelled = 0;
             for (int i = 0; i < 20; i++) {
                 TrainExample off = data(s, tok, wl).example("vqa", i, new java.util.SplittableRandom(i));
@@ -187,7 +187,8 @@ class PointingTest {
     void aNameReadoutLabelsEveryVqaAndPopeQuestionThatNamesAnObject() throws Exception {
         WordLevelTokenizer wl = Trainer.tokenizer();
         try (SieveTokenizer tok = loaded(wl)) {
-            TrainSettings s = TrainSettings.sieveTiny().withNameReadout(2);
+            TrainSettings s = TrainSettings.sieveTiny(); // the preset reads out names after 2 layers
+            assertEquals(2, s.nameReadout());
             int labelled = 0;
             for (int i = 0; i < 20; i++) {
                 for (String track : new String[] {"vqa", "pope"}) {

@@ -63,8 +63,8 @@ class TrainSettingsTest {
         assertEquals(Set.of("readoutWeight"), changed(t, t.withReadoutWeight(0.25f)));
         assertEquals(Set.of("ropeTheta"), changed(t, t.withRopeTheta(1e6)));
         assertEquals(Set.of("keyLookupWeight"), changed(t, t.withKeyLookupWeight(0.5f)));
-        assertEquals(Set.of("questionPointWeight"), changed(t, t.withQuestionPointWeight(4f)));
-        assertEquals(Set.of("nameReadout"), changed(t, t.withNameReadout(2)));
+        assertEquals(Set.of("questionPointWeight"), changed(t, t.withQuestionPointWeight(2f)));
+        assertEquals(Set.of("nameReadout"), changed(t, t.withNameReadout(3)));
         assertEquals(Set.of("earlyFraction"), changed(t, t.withEarlyShare(0.3)));
         assertEquals(t.mixture(), t.withEarlyShare(0).mixtureAt(0, 0), "share 0: the final mixture from the first step");
         assertEquals(t.earlyMixture(), t.withEarlyShare(0.3).mixtureAt((int) (0.29 * t.steps()), 0.29));
@@ -177,7 +177,7 @@ class TrainSettingsTest {
 
     @Test
     void theClockMovesTheMixtureSwitchUnlessTheScheduleFollowsTheStepsAlone() {
-        TrainSettings clock = TrainSettings.sieveTiny(); // early mixture for the first half of 2700 steps
+        TrainSettings clock = TrainSettings.sieveTiny(); // early mixture for the first half of the steps
         assertTrue(clock.earlyFraction() > 0 && !clock.earlyMixture().equals(clock.mixture()));
         int lateStep = (int) Math.ceil(clock.earlyFraction() * clock.steps());
         assertEquals(clock.earlyMixture(), clock.mixtureAt(0, 0.0));
