@@ -167,6 +167,11 @@ public final class SieveServer implements AutoCloseable {
         return exchanges.get();
     }
 
+    /** Whether {@link #close()} has begun: /health answers 503 "draining" and new work is refused from then on. */
+    public boolean isDraining() {
+        return draining;
+    }
+
     /** Blocks until {@link #close()} has finished. */
     public void awaitStopped() throws InterruptedException {
         stopped.await();
