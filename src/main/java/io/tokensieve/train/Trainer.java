@@ -317,7 +317,7 @@ public final class Trainer {
             TrainSettings saved = JSON.treeToValue(st.get("settings"), TrainSettings.class);
             if (!sameRun(saved, settings)) {
                 throw new IllegalArgumentException(ckpt + ": the checkpoint was made with other settings (" + saved.preset()
-                        + "); resume with the same options or start a new --out folder");
+                        + "); resume with the same options" + resumeCommand(saved) + " or start a new --out folder");
             }
             weights = ModelWeights.load(ckpt, config, base);
             start = st.get("step").asInt();
@@ -746,6 +746,21 @@ public final class Trainer {
      * ({@code --step-schedule}), which a resumed run may switch: for instance when a run planned by steps turns out to
      * be stopped by its budget long before its last step, so that its learning rate would never decay.
      */
+    /**
+     * For a message: {@code " (`./sieve train --preset P OPTIONS --resume`)"}, the options that give the settings of a
+     * checkpoint made from scratch (the preset may have changed since), or "" for a continuation.
+     */
+    static String resumeCommand(TrainSettings saved) {
+        if (saved.initFrom() != null) {
+            return "";
+        }
+        TrainSettings preset = "smoke".equals(saved.preset()) ? TrainSettings.smoke(SMOKE_CLI_STEPS) : TrainSettings.sieveTiny();
+        return " (`./sieve train --preset " + saved.preset() + ModelCard.options(saved, preset) + " --resume`)";
+    }
+
+    /** Steps of {@code --preset smoke} when {@code --steps} is not given. */
+    public static final int SMOKE_CLI_STEPS = 4;
+
     static boolean sameRun(TrainSettings a, TrainSettings b) {
         return a.equals(b.withMaxMinutes(a.maxMinutes()).withStepSchedule(a.stepSchedule()));
     }

@@ -64,8 +64,10 @@ class TrainCommandTest {
         assertTrue(Files.isRegularFile(cut.resolve("checkpoint").resolve("trainer_state.json")));
         // starting over in the same folder is refused, and other settings cannot resume it
         assertThrows(IllegalArgumentException.class, () -> new Trainer(s, cut, quiet()).run(false));
-        assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer(TrainSettings.smoke(STEPS + 1), cut, quiet()).run(true));
+        assertTrue(other.getMessage().contains("resume with the same options (`./sieve train --preset smoke --steps " + STEPS
+                + " --resume`)"), other.getMessage());
         Trainer.Outcome b = new Trainer(s, cut, quiet()).run(true);
         assertEquals(STEPS, b.steps());
 
