@@ -337,7 +337,9 @@ class TrainCommandTest {
         double moved = maxDifference(ra.readFloats("lookup.1.weight"), one);
         assertTrue(moved > 1e-4, "the shape queries train after the first step: moved " + moved);
         // not asserted: equality of the resumed and the uninterrupted queries; in the whole suite they differed by up
-        // to 0.007 in two of five runs (a few Adam steps of 2e-3), where the read-out head's test holds 2e-4
+        // to 0.007 in two of five runs on one machine (a few Adam steps of 2e-3), where the read-out head's test holds
+        // 2e-4; on another they were equal in three whole-suite runs, and six uninterrupted 3-step lookup runs in one
+        // JVM were bit-identical, so the cause is still open
         String log = Files.readString(full.resolve("checkpoint").resolve("trainer_state.json"));
         assertTrue(log.matches("(?s).*step 1 lr \\S+ loss .* lookup \\d+\\.\\d{4} gnorm.*"), log);
         assertFalse(Files.exists(full.resolve(Trainer.LOOKUP)), "the queries are not part of the saved model");
