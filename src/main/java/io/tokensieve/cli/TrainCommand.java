@@ -395,6 +395,10 @@ final class TrainCommand implements Callable<Integer> {
                     fromInfo ? n.get("wall_minutes").asDouble() : n.get("elapsed_seconds").asDouble() / 60, losses,
                     fromInfo ? n.get("machine").asText() : Trainer.machine());
         } else {
+            String busy = Trainer.busyMachineWarning(500);
+            if (busy != null) {
+                System.err.println(busy);
+            }
             Trainer.Outcome o = new Trainer(s, out, System.err).run(resume);
             if (o.inVisionStage()) {
                 System.out.printf("stopped in the vision stage after %d of %d steps (%.1f min, time budget): only the checkpoint "

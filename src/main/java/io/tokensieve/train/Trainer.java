@@ -43,6 +43,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -779,6 +780,60 @@ public final class Trainer {
             // not Linux: keep the generic description
         }
         return Runtime.getRuntime().availableProcessors() + " CPU cores (" + cpu + ")";
+    }
+
+    /**
+     * A warning for a machine that other processes keep busy as training starts, or null: {@code othersBusy} is how
+     * many cores' worth of CPU time other processes used over a short window, {@code cores} the processors. Training
+     * uses every core; a second busy process oversubscribes PyTorch's threads and slows both several-fold (measured:
+     * 46 full-recipe steps in 10 minutes against about 700 alone on 2 cores), and a clock-following schedule then
+     * changes the run itself.
+     */
+    public static String busyMachineWarning(double othersBusy, int cores) {
+        if (!(othersBusy >= Math.max(0.5, 0.25 * cores))) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "warning: other processes are using %.1f of this machine's %d cores as training "
+                + "starts: work beside training slows it several-fold and, without --step-schedule, changes the run (its "
+                + "schedule follows the clock)", othersBusy, cores);
+    }
+
+    /**
+     * {@link #busyMachineWarning} for this machine: the CPU time of all processes (Linux's /proc/stat) less this one's
+     * (/proc/self/stat) over {@code windowMillis}; null where those files are missing or the load is low.
+     */
+    public static String busyMachineWarning(long windowMillis) {
+        try {
+            long[] a = cpuTicks();
+            Thread.sleep(windowMillis);
+            long[] b = cpuTicks();
+            double total = b[0] - a[0];
+            if (total <= 0) {
+                return null;
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            double others = ((b[1] - a[1]) - (b[2] - a[2])) / total * cores;
+            return busyMachineWarning(others, cores);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** All CPUs' ticks: total, busy (not idle or waiting for I/O), and this process's user + system. */
+    private static long[] cpuTicks() throws IOException {
+        String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long total = 0;
+        for (int k = 1; k < Math.min(cpu.length, 9); k++) { // user nice system idle iowait irq softirq steal
+            total += Long.parseLong(cpu[k]);
+        }
+        long busy = total - Long.parseLong(cpu[4]) - Long.parseLong(cpu[5]);
+        String self = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = self.substring(self.lastIndexOf(')') + 2).split(" "); // fields from the state (field 3) on
+        long own = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime (14), stime (15)
+        return new long[] {total, busy, own};
     }
 
     /** A training-only head's parameters as safetensors (nothing for a null head). */

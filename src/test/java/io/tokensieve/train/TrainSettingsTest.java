@@ -190,4 +190,15 @@ class TrainSettingsTest {
         assertEquals(steps.earlyMixture(), steps.mixtureAt((int) (0.4 * steps.steps()), 0.6), "the clock is ignored");
         assertEquals(steps.mixture(), steps.mixtureAt(lateStep, 0.0));
     }
+
+    @Test
+    void aBusyMachineIsWarnedAboutBeforeTraining() {
+        assertEquals(null, Trainer.busyMachineWarning(0.2, 2), "an idle 2-core machine");
+        String w = Trainer.busyMachineWarning(1.0, 2);
+        assertTrue(w != null && w.contains("other processes are using 1.0 of this machine's 2 cores"), w);
+        assertTrue(w.contains("without --step-schedule, changes the run"), w);
+        assertEquals(null, Trainer.busyMachineWarning(1.0, 16), "one busy core of 16 is background");
+        assertTrue(Trainer.busyMachineWarning(4.0, 16) != null);
+        assertEquals(null, Trainer.busyMachineWarning(Double.NaN, 2));
+    }
 }
