@@ -395,7 +395,8 @@ final class TrainCommand implements Callable<Integer> {
                     fromInfo ? n.get("wall_minutes").asDouble() : n.get("elapsed_seconds").asDouble() / 60, losses,
                     fromInfo ? n.get("machine").asText() : Trainer.machine());
         } else {
-            String busy = Trainer.busyMachineWarning(500);
+            // half a second of measuring, for real runs only (a smoke run takes seconds)
+            String busy = "smoke".equals(s.preset()) ? null : Trainer.busyMachineWarning(500);
             if (busy != null) {
                 System.err.println(busy);
             }
