@@ -203,7 +203,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         TrainSettings s = switch (preset) {
             case "sieve-tiny" -> TrainSettings.sieveTiny();
-            case "smoke" -> TrainSettings.smoke(steps == null ? Trainer.SMOKE_CLI_STEPS : steps);
+            case "smoke" -> TrainSettings.smoke(steps == null ? TrainSettings.SMOKE_STEPS : steps);
             default -> throw new Errors.UserException("--preset must be sieve-tiny or smoke, got '" + preset + "'");
         };
         if (steps != null) {

@@ -107,6 +107,9 @@ public record TrainSettings(
                 1f, 4f, 2);
     }
 
+    /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
+    public static final int SMOKE_STEPS = 4;
+
     /**
      * A few-step variant for tests and smoke runs: tiny widths, 112 px images, and every optional loss and option off
      * (tests turn on the ones they check), whatever the {@code sieve-tiny} preset uses.

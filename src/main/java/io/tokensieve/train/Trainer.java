@@ -743,11 +743,6 @@ public final class Trainer {
     }
 
     /**
-     * Settings equal apart from the time budget, which is a guard on this invocation, and the schedule's clock
-     * ({@code --step-schedule}), which a resumed run may switch: for instance when a run planned by steps turns out to
-     * be stopped by its budget long before its last step, so that its learning rate would never decay.
-     */
-    /**
      * For a message: {@code " (`./sieve train --preset P OPTIONS --resume`)"}, the options that give the settings of a
      * checkpoint made from scratch (the preset may have changed since), or "" for a continuation.
      */
@@ -755,13 +750,15 @@ public final class Trainer {
         if (saved.initFrom() != null) {
             return "";
         }
-        TrainSettings preset = "smoke".equals(saved.preset()) ? TrainSettings.smoke(SMOKE_CLI_STEPS) : TrainSettings.sieveTiny();
+        TrainSettings preset = "smoke".equals(saved.preset()) ? TrainSettings.smoke(TrainSettings.SMOKE_STEPS) : TrainSettings.sieveTiny();
         return " (`./sieve train --preset " + saved.preset() + ModelCard.options(saved, preset) + " --resume`)";
     }
 
-    /** Steps of {@code --preset smoke} when {@code --steps} is not given. */
-    public static final int SMOKE_CLI_STEPS = 4;
-
+    /**
+     * Settings equal apart from the time budget, which is a guard on this invocation, and the schedule's clock
+     * ({@code --step-schedule}), which a resumed run may switch: for instance when a run planned by steps turns out to
+     * be stopped by its budget long before its last step, so that its learning rate would never decay.
+     */
     static boolean sameRun(TrainSettings a, TrainSettings b) {
         return a.equals(b.withMaxMinutes(a.maxMinutes()).withStepSchedule(a.stepSchedule()));
     }
