@@ -70,6 +70,7 @@ final class InfoCommand implements Callable<Integer> {
         ObjectNode ex = o.putObject("extras");
         ex.put("seg_token_index", c.extras().segTokenIndex());
         ex.put("position_embedding_3d", c.extras().positionEmbedding3d());
+        ex.put("position_embedding_2d", c.extras().positionEmbedding2d());
         if (json) {
             System.out.println(Jsons.pretty(o));
         } else {
@@ -83,9 +84,9 @@ final class InfoCommand implements Callable<Integer> {
                     c.text().numKeyValueHeads(), c.text().intermediateSize(), c.text().vocabSize(), c.text().ropeTheta());
             System.out.printf("  parameters: %,d in %d tensors %s, key layout %s%n", params, r.tensors().size(), dtypes,
                     legacy ? "legacy" : "current");
-            System.out.printf("  extras: [SEG] mask head %s, 3D position embedding %s%n",
+            System.out.printf("  extras: [SEG] mask head %s, 3D position embedding %s, 2D position embedding %s%n",
                     c.extras().hasSegHead() ? "yes (token " + c.extras().segTokenIndex() + ")" : "no",
-                    c.extras().positionEmbedding3d() ? "yes" : "no");
+                    c.extras().positionEmbedding3d() ? "yes" : "no", c.extras().positionEmbedding2d() ? "yes" : "no");
         }
         return 0;
     }

@@ -90,6 +90,12 @@ final class TrainCommand implements Callable<Integer> {
             + "position (default: the preset's; sieve-tiny: off)")
     Boolean positionOnTokens;
 
+    @Option(names = "--position-2d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description =
+            "the model gets a learned 2D position embedding (one row per patch cell, saved as the config's "
+            + "position_embedding_2d extra) added to the vision features of single and in-context images, as the 3D "
+            + "one is to multi-view images (default: the preset's; sieve-tiny: off)")
+    Boolean position2d;
+
     @Option(names = "--position-share", paramLabel = "F", description = "share (0 to 1) of the VQA track's training "
             + "examples replaced by relative-position questions, one family in seven otherwise (default: the preset's; "
             + "sieve-tiny: 0)")
@@ -265,6 +271,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (positionOnTokens != null) {
             s = s.withPositionOnTokens(positionOnTokens);
+        }
+        if (position2d != null) {
+            s = s.withPosition2d(position2d);
         }
         if (positionShare != null) {
             s = checked(s, "--position-share", t -> t.withPositionShare(positionShare));

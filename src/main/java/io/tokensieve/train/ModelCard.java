@@ -45,7 +45,9 @@ public final class ModelCard {
                 + c.vision().imageSize() / c.extras().segCell() + "x" + c.vision().imageSize() / c.extras().segCell()
                 + " mask" + (c.extras().segRefineHidden() > 0 ? ", refined per cell by a " + c.extras().segRefineHidden()
                 + "-unit layer over the coarse and fine logits and the cell's colour distance to the masked colour" : "")
-                + "); LLaVA-3D-style 3D position embedding of each patch's xyz, added to multi-view vision features"));
+                + "); LLaVA-3D-style 3D position embedding of each patch's xyz, added to multi-view vision features"
+                + (c.extras().positionEmbedding2d() ? "; learned 2D position embedding of each patch's cell, added to "
+                + "the vision features of single and in-context images" : "")));
         b.append(row("prompt", "LLaVA-1.5 template `USER: <image>\\n{question} ASSISTANT:`"));
         b.append('\n');
         b.append("## Training\n\n| item | value |\n|---|---|\n");
@@ -222,6 +224,7 @@ public final class ModelCard {
         o.append(s.pointSplit() != preset.pointSplit() ? " --point-split=" + s.pointSplit() : "");
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");
         o.append(s.positionOnTokens() != preset.positionOnTokens() ? " --position-on-tokens=" + s.positionOnTokens() : "");
+        o.append(s.position2d() != preset.position2d() ? " --position-2d=" + s.position2d() : "");
         o.append(s.positionShare() != preset.positionShare() ? " --position-share " + s.positionShare() : "");
         o.append(s.positionReadout() != preset.positionReadout() ? " --position-readout " + s.positionReadout() : "");
         o.append(s.nameReadout() != preset.nameReadout() ? " --name-readout " + s.nameReadout() : "");

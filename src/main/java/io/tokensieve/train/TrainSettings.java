@@ -66,7 +66,8 @@ public record TrainSettings(
         double ropeTheta,
         float keyLookupWeight,
         float questionPointWeight,
-        int nameReadout) {
+        int nameReadout,
+        boolean position2d) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -104,7 +105,7 @@ public record TrainSettings(
                 DEFAULT_ROPE_THETA,
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers
-                1f, 4f, 2);
+                1f, 4f, 2, false);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
@@ -119,7 +120,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
                 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
-                0f, 1f, 0);
+                0f, 1f, 0, false);
     }
 
     public TrainSettings withSteps(int n) {
@@ -280,6 +281,16 @@ public record TrainSettings(
         return with(e -> e.nameReadout = layers);
     }
 
+    /**
+     * With a learned 2D position embedding in the model (a {@code sieve_extras} entry, {@code position_embedding_2d}):
+     * a table with a row per patch cell, added to the vision features of images without xyz origins before the
+     * projector, as the 3D one is to multi-view features, so where a patch is reaches the decoder as an input of its
+     * own instead of something the tower and projector must keep.
+     */
+    public TrainSettings withPosition2d(boolean on) {
+        return with(e -> e.position2d = on);
+    }
+
     /** With the weight of {@link #withPositionReadout}'s or {@link #withNameReadout}'s loss (the answer loss has weight 1). */
     public TrainSettings withReadoutWeight(float w) {
         if (!(w >= 0) || Float.isInfinite(w)) {
@@ -436,6 +447,7 @@ public record TrainSettings(
         float keyLookupWeight;
         float questionPointWeight;
         int nameReadout;
+        boolean position2d;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -490,6 +502,7 @@ public record TrainSettings(
             keyLookupWeight = t.keyLookupWeight;
             questionPointWeight = t.questionPointWeight;
             nameReadout = t.nameReadout;
+            position2d = t.position2d;
         }
 
         TrainSettings build() {
@@ -499,7 +512,8 @@ public record TrainSettings(
                     pointWeight, dataSeed, initSeed, shots, views, mixture, earlyMixture, earlyFraction,
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
-                    positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout);
+                    positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout,
+                    position2d);
         }
     }
 
@@ -533,7 +547,7 @@ public record TrainSettings(
         return imageSize / patch;
     }
 
-    /** The model configuration for a vocabulary, with the [SEG] head and the 3D position embedding. */
+    /** The model configuration for a vocabulary, with the [SEG] head, the 3D position embedding and, if asked, the 2D one. */
     public LlavaConfig modelConfig(int vocab, int imageTokenId, int segTokenId, int bos, int eos, int pad) {
         ClipVisionConfig v = new ClipVisionConfig(visionWidth, visionWidth * 4, visionLayers, visionHeads, 3, imageSize,
                 patch, "quick_gelu", 1e-5, visionWidth);
@@ -541,7 +555,7 @@ public record TrainSettings(
                 textWidth / textHeads, "silu", 4096, 1e-5, ropeTheta, false, bos, eos, pad);
         // features from the last vision layer (the tower is trained for LLaVA alone, nothing else reads it)
         return new LlavaConfig(v, t, List.of(-1), "default", imageTokenId, "gelu", true,
-                new SieveExtras(segTokenId, segDim, SEG_CELL, true, segRefine));
+                new SieveExtras(segTokenId, segDim, SEG_CELL, true, segRefine, position2d));
     }
 
     /** Learning rate at a step: linear warm-up, then cosine decay to {@code minLrFraction * peakLr}. */

@@ -651,7 +651,8 @@ public final class Trainer {
                             sub.create(pixels, new Shape(batch, 3, size, size)), top);
                     NDArray feats = hs.get(layers[0]).get(":, 1:, :"); // [B, N, Dv], as the full recipe's head reads them
                     NDArray tokens = aux.readsTokens() // [B, N, D], through the projector
-                            ? model.multiModalProjector().forward(ClipVisionModel.select(hs, layers).get(":, 1:, :")) : null;
+                            ? model.multiModalProjector().forward(model.addPositionEmbeddings(sub,
+                                    ClipVisionModel.select(hs, layers).get(":, 1:, :"), null, false)) : null;
                     l = aux.loss(feats, tokens, labels, mask);
                     if (words != null) {
                         ground = TrainingForward.grounding(sub, byImage, tokens.reshape(batch * per, -1),

@@ -108,4 +108,29 @@ class ConfigTest {
                 "{\"sieve_extras\": {\"seg_refine_hidden\": 4}}")));
         assertTrue(e.getMessage().contains("mask head"), e.getMessage());
     }
+
+    @Test
+    void theTwoDPositionEmbeddingIsOptionalAndChecked() throws Exception {
+        String base = """
+                {"vision_config": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 56,
+                   "patch_size": 14},
+                 "text_config": {"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 50},
+                 %s"sieve_extras": {"position_embedding_3d": true%s}}
+                """;
+        LlavaConfig plain = LlavaConfig.parse(Json.MAPPER.readTree(base.formatted("", "")));
+        assertFalse(plain.extras().positionEmbedding2d(), "configurations written before it read as without it");
+        assertFalse(plain.toJson().get("sieve_extras").has("position_embedding_2d"), "nor do they gain the key when saved");
+        assertFalse(CheckpointKeys.expected(plain).containsKey(CheckpointKeys.pos2d()));
+
+        LlavaConfig with = LlavaConfig.parse(Json.MAPPER.readTree(base.formatted("", ", \"position_embedding_2d\": true")));
+        assertTrue(with.extras().positionEmbedding2d());
+        assertEquals(with, LlavaConfig.parse(with.toJson()));
+        assertArrayEquals(new long[] {16, 64}, CheckpointKeys.expected(with).get(CheckpointKeys.pos2d())); // 4x4 cells
+        assertEquals(CheckpointKeys.pos2d(), CheckpointKeys.canonical("position_embedding_2d.weight"), "older key layout");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> LlavaConfig.parse(Json.MAPPER.readTree(base.formatted(
+                "\"vision_feature_layer\": [-1, -2], ", ", \"position_embedding_2d\": true").replace(
+                "\"position_embedding_3d\": true", "\"position_embedding_3d\": false"))));
+        assertTrue(e.getMessage().contains("2D position embedding needs a single vision_feature_layer"), e.getMessage());
+    }
 }

@@ -60,6 +60,9 @@ public record LlavaConfig(
         if (extras.positionEmbedding3d() && visionFeatureLayers.size() != 1) {
             throw new ConfigException("sieve_extras: the 3D position embedding needs a single vision_feature_layer");
         }
+        if (extras.positionEmbedding2d() && visionFeatureLayers.size() != 1) {
+            throw new ConfigException("sieve_extras: the 2D position embedding needs a single vision_feature_layer");
+        }
         if (!projectorHiddenAct.equals("gelu") && !projectorHiddenAct.equals("quick_gelu")
                 && !projectorHiddenAct.equals("relu") && !projectorHiddenAct.equals("silu")) {
             throw new ConfigException("projector_hidden_act '" + projectorHiddenAct + "' is not supported");

@@ -15,13 +15,21 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  *     vision features of multi-view inputs (LLaVA-3D-style)
  * @param segRefineHidden width of the mask head's per-cell refinement layer, 0 for none (see
  *     {@code SegMaskHead}); absent from older configurations, which read as 0
+ * @param positionEmbedding2d whether a learned embedding of each patch's grid cell is added to the vision features
+ *     of images without xyz origins (single images, in-context demos), as the 3D one is to multi-view features;
+ *     absent from older configurations, which read as false
  */
-public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d, int segRefineHidden) {
+public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d, int segRefineHidden,
+        boolean positionEmbedding2d) {
 
-    public static final SieveExtras NONE = new SieveExtras(-1, 0, 0, false, 0);
+    public static final SieveExtras NONE = new SieveExtras(-1, 0, 0, false, 0, false);
 
     public SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d) {
-        this(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, 0);
+        this(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, 0, false);
+    }
+
+    public SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d, int segRefineHidden) {
+        this(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, segRefineHidden, false);
     }
 
     public boolean hasSegHead() {
@@ -29,7 +37,7 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
     }
 
     public boolean any() {
-        return hasSegHead() || positionEmbedding3d;
+        return hasSegHead() || positionEmbedding3d || positionEmbedding2d;
     }
 
     static SieveExtras parse(JsonNode n) {
@@ -46,7 +54,8 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
         if (refine < 0 || (refine > 0 && seg < 0)) {
             throw new ConfigException("sieve_extras: seg_refine_hidden must be 0, or positive with a mask head (got " + refine + ")");
         }
-        return new SieveExtras(seg, dim, cell, Json.boolOr(n, "position_embedding_3d", false), refine);
+        return new SieveExtras(seg, dim, cell, Json.boolOr(n, "position_embedding_3d", false), refine,
+                Json.boolOr(n, "position_embedding_2d", false));
     }
 
     ObjectNode toJson() {
@@ -57,6 +66,9 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
         o.put("position_embedding_3d", positionEmbedding3d);
         if (segRefineHidden > 0) { // written only when present, so older configurations keep their bytes
             o.put("seg_refine_hidden", segRefineHidden);
+        }
+        if (positionEmbedding2d) { // likewise
+            o.put("position_embedding_2d", true);
         }
         return o;
     }

@@ -1,13 +1,18 @@
 package io.tokensieve.core.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import io.tokensieve.core.config.LlavaConfig;
 import io.tokensieve.core.weights.CheckpointKeys;
 import io.tokensieve.core.weights.ModelWeights;
 
+import java.util.List;
+
 /**
  * HF {@code LlavaForConditionalGeneration}: CLIP vision tower, multi-modal projector, LLaMA language
- * model and LM head, plus the embedded model's optional extras (mask head, 3D position embedding).
+ * model and LM head, plus the embedded model's optional extras (mask head, 3D and 2D position embeddings).
  * The same instance serves inference and training: its arrays are the parameters in {@link ModelWeights}.
  */
 public final class LlavaForConditionalGeneration {
@@ -19,6 +24,7 @@ public final class LlavaForConditionalGeneration {
     private final NDArray lmHead; // [V, D]
     private final SegMaskHead segHead;
     private final PositionEmbedding3d positionEmbedding3d;
+    private final NDArray positionEmbedding2d; // [patches, Dv] or null
 
     public LlavaForConditionalGeneration(LlavaConfig config, ModelWeights weights) {
         this.config = config;
@@ -33,6 +39,7 @@ public final class LlavaForConditionalGeneration {
                 config.extras().segCell(), config.vision().imageSize(), config.vision().gridSize()) : null;
         this.positionEmbedding3d = config.extras().positionEmbedding3d()
                 ? new PositionEmbedding3d(weights, config.vision().layerNormEps()) : null;
+        this.positionEmbedding2d = config.extras().positionEmbedding2d() ? weights.get(CheckpointKeys.pos2d()) : null;
     }
 
     /** hidden [..., D] (after the final norm) -> logits [..., V] */
@@ -68,5 +75,52 @@ public final class LlavaForConditionalGeneration {
     /** The 3D position embedding, or null when the model has none. */
     public PositionEmbedding3d positionEmbedding3d() {
         return positionEmbedding3d;
+    }
+
+    /**
+     * Vision features with the extras' position embeddings added, the one place both inference and training add them
+     * (unchanged when the model has neither): the 3D embedding of each patch's xyz origin to the images given origins,
+     * the 2D embedding of each patch's grid cell to the others. CLS rows get neither.
+     *
+     * @param mgr the manager of the step (the learned table is read into it, so nothing joins the weights' manager)
+     * @param f features {@code [I, n, Dv]}: n = patches, or 1 + patches with the CLS row first ({@code clsFirst})
+     * @param xyz per image, its patches' origins {@code [patches][3]} or null; null for no image with origins
+     */
+    public NDArray addPositionEmbeddings(NDManager mgr, NDArray f, List<float[][]> xyz, boolean clsFirst) {
+        int nImg = (int) f.getShape().get(0);
+        int per = (int) f.getShape().get(1);
+        int off = clsFirst ? 1 : 0;
+        NDArray out = f;
+        if (positionEmbedding3d != null && xyz != null && xyz.stream().anyMatch(x -> x != null)) {
+            float[] pos = new float[nImg * per * 3];
+            float[] has = new float[nImg * per];
+            for (int i = 0; i < nImg; i++) {
+                float[][] x = xyz.get(i);
+                for (int p = 0; x != null && p < x.length; p++) {
+                    System.arraycopy(x[p], 0, pos, (i * per + p + off) * 3, 3);
+                    has[i * per + p + off] = 1;
+                }
+            }
+            NDArray pe = positionEmbedding3d.forward(mgr.create(pos, new Shape(nImg, per, 3))); // [I, n, Dv]
+            out = out.add(pe.mul(mgr.create(has, new Shape(nImg, per, 1))));
+        }
+        if (positionEmbedding2d != null && (xyz == null || xyz.stream().anyMatch(x -> x == null))) {
+            int patches = (int) positionEmbedding2d.getShape().get(0);
+            if (per != patches + off) {
+                throw new IllegalArgumentException("features have " + per + " rows per image for " + patches + " patches");
+            }
+            float[] has = new float[nImg * per];
+            for (int i = 0; i < nImg; i++) {
+                if (xyz == null || xyz.get(i) == null) {
+                    java.util.Arrays.fill(has, i * per + off, (i + 1) * per, 1f);
+                }
+            }
+            NDArray table = positionEmbedding2d.get(mgr, new NDIndex(":")); // [patches, Dv], in the step's manager
+            if (off == 1) {
+                table = mgr.zeros(new Shape(1, table.getShape().get(1))).concat(table, 0); // [n, Dv], CLS row zero
+            }
+            out = out.add(table.expandDims(0).mul(mgr.create(has, new Shape(nImg, per, 1)))); // [I, n, Dv]
+        }
+        return out;
     }
 }

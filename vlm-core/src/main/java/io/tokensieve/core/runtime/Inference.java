@@ -399,40 +399,16 @@ final class Inference {
                 s.features = batch.zeros(new Shape(0, feats.getShape().get(2)));
             } else {
                 NDArray f = feats.get(new NDIndex("{}:{}", s.imageOffset, s.imageOffset + n)); // [n_img, t, Dv']
-                f = add3dPositions(s, f);
+                f = addPositions(s, f); // the extras' 3D / 2D position embeddings
                 s.features = f.reshape(-1, f.getShape().get(2)); // [N, Dv']
             }
             s.liveRows = s.features;
         }
     }
 
-    private NDArray add3dPositions(SampleState s, NDArray f) {
-        if (model.positionEmbedding3d() == null) {
-            return f;
-        }
-        List<VisualInput> imgs = s.request.images();
-        int per = (int) f.getShape().get(1);
-        float[] xyz = new float[imgs.size() * per * 3];
-        float[] has = new float[imgs.size() * per];
-        boolean any = false;
-        for (int i = 0; i < imgs.size(); i++) {
-            float[][] x = imgs.get(i).xyz();
-            if (x == null) {
-                continue;
-            }
-            any = true;
-            int off = cfg.dropsCls() ? 0 : 1;
-            for (int p = 0; p < x.length; p++) {
-                int t = i * per + p + off;
-                System.arraycopy(x[p], 0, xyz, t * 3, 3);
-                has[t] = 1;
-            }
-        }
-        if (!any) {
-            return f;
-        }
-        NDArray pe = model.positionEmbedding3d().forward(batch.create(xyz, new Shape(imgs.size(), per, 3)));
-        return f.add(pe.mul(batch.create(has, new Shape(imgs.size(), per, 1))));
+    private NDArray addPositions(SampleState s, NDArray f) {
+        List<float[][]> xyz = s.request.images().stream().map(VisualInput::xyz).toList();
+        return model.addPositionEmbeddings(batch, f, xyz, !cfg.dropsCls());
     }
 
     NDArray projectedAll(SampleState s) {

@@ -54,6 +54,14 @@ public final class RandomCheckpoint {
 
     /** As {@link #write(Path, long)}; with {@code extras} the config has a [SEG] mask head and a 3D embedding. */
     public static void write(Path dir, long seed, boolean extras) throws IOException {
+        write(dir, seed, extras, false);
+    }
+
+    /**
+     * As {@link #write(Path, long, boolean)}, with a 2D position embedding too when {@code position2d}; its table is
+     * the last parameter drawn, so the other weights equal those of the same seed without it.
+     */
+    public static void write(Path dir, long seed, boolean extras, boolean position2d) throws IOException {
         Files.createDirectories(dir);
         List<String> special = new ArrayList<>(List.of(WordLevelTokenizer.UNK, WordLevelTokenizer.BOS,
                 WordLevelTokenizer.EOS, WordLevelTokenizer.PAD, WordLevelTokenizer.IMAGE));
@@ -61,7 +69,8 @@ public final class RandomCheckpoint {
             special.add(WordLevelTokenizer.SEG);
         }
         WordLevelTokenizer tok = new WordLevelTokenizer(special, defaultWords());
-        SieveExtras ex = extras ? new SieveExtras(tok.id(WordLevelTokenizer.SEG), 16, 4, true) : SieveExtras.NONE;
+        SieveExtras ex = extras ? new SieveExtras(tok.id(WordLevelTokenizer.SEG), 16, 4, true, 0, position2d)
+                : position2d ? new SieveExtras(-1, 0, 0, false, 0, true) : SieveExtras.NONE;
         LlavaConfig config = tinyConfig(tok.size(), tok.id(WordLevelTokenizer.IMAGE), ex);
         config.save(dir);
         PreprocessorConfig.clip(config.vision().imageSize()).save(dir);

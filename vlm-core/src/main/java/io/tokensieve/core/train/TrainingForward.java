@@ -309,7 +309,7 @@ public final class TrainingForward {
             List<NDArray> hs = model.visionTower().hiddenStates(px, java.util.Arrays.stream(fl).max().orElse(0));
             NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [I, N, Dv'] (CLS dropped)
             patchFeats = hs.get(fl[0]).get(":, 1:, :"); // [I, N, Dv] for the mask head
-            f = add3d(mgr, batch, f, per);
+            f = addPositions(mgr, batch, f); // the extras' 3D / 2D position embeddings
             vis = model.multiModalProjector().forward(f).reshape(-1, d); // [I*N, D]
         }
 
@@ -892,32 +892,13 @@ public final class TrainingForward {
     /** Inverse temperature of the grounding loss's cosine logits. */
     static final float GROUND_SCALE = 10f;
 
-    private NDArray add3d(NDManager mgr, List<TrainExample> batch, NDArray f, int per) {
-        if (model.positionEmbedding3d() == null) {
-            return f;
-        }
-        int nImg = (int) f.getShape().get(0);
-        float[] xyz = new float[nImg * per * 3];
-        float[] has = new float[nImg * per];
-        boolean any = false;
-        int i = 0;
+    private NDArray addPositions(NDManager mgr, List<TrainExample> batch, NDArray f) {
+        List<float[][]> xyz = new ArrayList<>();
         for (TrainExample e : batch) {
-            for (int k = 0; k < e.images().size(); k++, i++) {
-                float[][] x = e.xyz() == null ? null : e.xyz().get(k);
-                if (x == null) {
-                    continue;
-                }
-                any = true;
-                for (int p = 0; p < per; p++) {
-                    System.arraycopy(x[p], 0, xyz, (i * per + p) * 3, 3);
-                    has[i * per + p] = 1;
-                }
+            for (int k = 0; k < e.images().size(); k++) {
+                xyz.add(e.xyz() == null ? null : e.xyz().get(k));
             }
         }
-        if (!any) {
-            return f;
-        }
-        NDArray pe = model.positionEmbedding3d().forward(mgr.create(xyz, new Shape(nImg, per, 3))); // [I, N, Dv]
-        return f.add(pe.mul(mgr.create(has, new Shape(nImg, per, 1))));
+        return model.addPositionEmbeddings(mgr, f, xyz, false);
     }
 }

@@ -21,6 +21,7 @@ public final class CheckpointKeys {
     public static final String LM_HEAD = "lm_head.weight";
     public static final String SEG_HEAD = "model.seg_head.";
     public static final String POS3D = "model.position_embedding_3d.";
+    public static final String POS2D = "model.position_embedding_2d.";
 
     /** Older-layout prefixes and their canonical equivalents, most specific first. */
     private static final List<String[]> LEGACY = List.of(
@@ -29,7 +30,8 @@ public final class CheckpointKeys {
             new String[] {"vision_tower.", "model.vision_tower."},
             new String[] {"multi_modal_projector.", PROJECTOR},
             new String[] {"seg_head.", SEG_HEAD},
-            new String[] {"position_embedding_3d.", POS3D});
+            new String[] {"position_embedding_3d.", POS3D},
+            new String[] {"position_embedding_2d.", POS2D});
 
     private CheckpointKeys() {}
 
@@ -88,6 +90,11 @@ public final class CheckpointKeys {
 
     public static String pos3d(String sub) {
         return POS3D + sub;
+    }
+
+    /** The 2D position embedding's table, {@code [patches, Dv]}: row {@code r * grid + c} for the patch in row r, column c. */
+    public static String pos2d() {
+        return POS2D + "weight";
     }
 
     /** Translates a key of either layout to the canonical one. */
@@ -189,6 +196,9 @@ public final class CheckpointKeys {
             m.put(pos3d("norm.bias"), new long[] {dv});
             m.put(pos3d("linear_2.weight"), new long[] {dv, dv});
             m.put(pos3d("linear_2.bias"), new long[] {dv});
+        }
+        if (c.extras().positionEmbedding2d()) {
+            m.put(pos2d(), new long[] {v.numPatches(), dv});
         }
         return m;
     }
