@@ -80,20 +80,25 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("num_key_value_heads"));
     }
 
-    @Test
-    void maskHeadRefinementIsOptionalAndChecked() throws Exception {
-        String base = """
+    /** A small configuration with {@code top} (top-level entries, each ending in a comma) and these {@code sieve_extras}. */
+    private static LlavaConfig small(String top, String extras) throws Exception {
+        return LlavaConfig.parse(Json.MAPPER.readTree("""
                 {"vision_config": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 56,
                    "patch_size": 14},
                  "text_config": {"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 50},
-                 "sieve_extras": {"seg_token_index": 7, "seg_head_dim": 16%s}}
-                """;
-        LlavaConfig plain = LlavaConfig.parse(Json.MAPPER.readTree(base.formatted("")));
+                 %s"sieve_extras": {%s}}
+                """.formatted(top, extras)));
+    }
+
+    @Test
+    void maskHeadRefinementIsOptionalAndChecked() throws Exception {
+        String head = "\"seg_token_index\": 7, \"seg_head_dim\": 16";
+        LlavaConfig plain = small("", head);
         assertEquals(0, plain.extras().segRefineHidden(), "configurations written before the refinement read as without it");
         assertFalse(plain.toJson().get("sieve_extras").has("seg_refine_hidden"), "nor do they gain the key when saved");
         assertFalse(CheckpointKeys.expected(plain).containsKey(CheckpointKeys.segHead("refine.fc1.weight")));
 
-        LlavaConfig refined = LlavaConfig.parse(Json.MAPPER.readTree(base.formatted(", \"seg_refine_hidden\": 8")));
+        LlavaConfig refined = small("", head + ", \"seg_refine_hidden\": 8");
         assertEquals(8, refined.extras().segRefineHidden());
         assertEquals(refined, LlavaConfig.parse(refined.toJson()));
         assertArrayEquals(new long[] {8, CheckpointKeys.SEG_REFINE_INPUTS},
@@ -102,7 +107,7 @@ class ConfigTest {
         assertEquals(plain, refined.withExtras(plain.extras()));
 
         ConfigException e = assertThrows(ConfigException.class,
-                () -> LlavaConfig.parse(Json.MAPPER.readTree(base.formatted(", \"seg_refine_hidden\": -1"))));
+                () -> small("", head + ", \"seg_refine_hidden\": -1"));
         assertTrue(e.getMessage().contains("seg_refine_hidden") && e.getMessage().contains("-1"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> LlavaConfig.parse(Json.MAPPER.readTree(
                 "{\"sieve_extras\": {\"seg_refine_hidden\": 4}}")));
@@ -111,26 +116,19 @@ class ConfigTest {
 
     @Test
     void theTwoDPositionEmbeddingIsOptionalAndChecked() throws Exception {
-        String base = """
-                {"vision_config": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 56,
-                   "patch_size": 14},
-                 "text_config": {"hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 50},
-                 %s"sieve_extras": {"position_embedding_3d": true%s}}
-                """;
-        LlavaConfig plain = LlavaConfig.parse(Json.MAPPER.readTree(base.formatted("", "")));
+        LlavaConfig plain = small("", "\"position_embedding_3d\": true");
         assertFalse(plain.extras().positionEmbedding2d(), "configurations written before it read as without it");
         assertFalse(plain.toJson().get("sieve_extras").has("position_embedding_2d"), "nor do they gain the key when saved");
         assertFalse(CheckpointKeys.expected(plain).containsKey(CheckpointKeys.pos2d()));
 
-        LlavaConfig with = LlavaConfig.parse(Json.MAPPER.readTree(base.formatted("", ", \"position_embedding_2d\": true")));
+        LlavaConfig with = small("", "\"position_embedding_3d\": true, \"position_embedding_2d\": true");
         assertTrue(with.extras().positionEmbedding2d());
         assertEquals(with, LlavaConfig.parse(with.toJson()));
         assertArrayEquals(new long[] {16, 64}, CheckpointKeys.expected(with).get(CheckpointKeys.pos2d())); // 4x4 cells
         assertEquals(CheckpointKeys.pos2d(), CheckpointKeys.canonical("position_embedding_2d.weight"), "older key layout");
 
-        ConfigException e = assertThrows(ConfigException.class, () -> LlavaConfig.parse(Json.MAPPER.readTree(base.formatted(
-                "\"vision_feature_layer\": [-1, -2], ", ", \"position_embedding_2d\": true").replace(
-                "\"position_embedding_3d\": true", "\"position_embedding_3d\": false"))));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> small("\"vision_feature_layer\": [-1, -2], ", "\"position_embedding_2d\": true"));
         assertTrue(e.getMessage().contains("2D position embedding needs a single vision_feature_layer"), e.getMessage());
     }
 }
