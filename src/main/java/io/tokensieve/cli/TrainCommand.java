@@ -207,11 +207,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TrainSettings s = switch (preset) {
-            case "sieve-tiny" -> TrainSettings.sieveTiny();
-            case "smoke" -> TrainSettings.smoke(steps == null ? TrainSettings.SMOKE_STEPS : steps);
-            default -> throw new Errors.UserException("--preset must be sieve-tiny or smoke, got '" + preset + "'");
-        };
+        TrainSettings s = TrainSettings.preset(preset, steps == null ? TrainSettings.SMOKE_STEPS : steps);
+        if (s == null) {
+            throw new Errors.UserException("--preset must be sieve-tiny or smoke, got '" + preset + "'");
+        }
         if (steps != null) {
             s = s.withSteps(steps);
         }

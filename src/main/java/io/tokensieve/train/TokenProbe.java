@@ -138,7 +138,7 @@ public final class TokenProbe {
         List<NDArray> hs = model.visionTower().hiddenStates(m.create(px, new Shape(1, 3, size, size)),
                 Arrays.stream(fl).max().orElse(0));
         NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [1, N, Dv]
-        f = model.addPositionEmbeddings(m, f, java.util.Collections.singletonList(null), false); // as the decoder gets it
+        f = model.addPositionEmbeddings(m, f, null, false); // as the decoder gets it (no xyz origins)
         float[] vis = model.multiModalProjector().forward(f).toFloatArray(); // [N * D]
         return new Encoded(hs.get(fl[0]).get("0, 1:, :"), vis); // [N, Dv], [N * D]
     }

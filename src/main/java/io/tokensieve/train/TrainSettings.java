@@ -112,6 +112,18 @@ public record TrainSettings(
     public static final int SMOKE_STEPS = 4;
 
     /**
+     * The preset of a name ({@code sieve-tiny} or {@code smoke}, whose steps are {@code smokeSteps}), or null for any
+     * other name.
+     */
+    public static TrainSettings preset(String name, int smokeSteps) {
+        return switch (name) {
+            case "sieve-tiny" -> sieveTiny();
+            case "smoke" -> smoke(smokeSteps);
+            default -> null;
+        };
+    }
+
+    /**
      * A few-step variant for tests and smoke runs: tiny widths, 112 px images, and every optional loss and option off
      * (tests turn on the ones they check), whatever the {@code sieve-tiny} preset uses.
      */

@@ -751,8 +751,9 @@ public final class Trainer {
         if (saved.initFrom() != null) {
             return "";
         }
-        TrainSettings preset = "smoke".equals(saved.preset()) ? TrainSettings.smoke(TrainSettings.SMOKE_STEPS) : TrainSettings.sieveTiny();
-        return " (`./sieve train --preset " + saved.preset() + ModelCard.options(saved, preset) + " --resume`)";
+        TrainSettings preset = TrainSettings.preset(saved.preset(), TrainSettings.SMOKE_STEPS);
+        return preset == null ? ""
+                : " (`./sieve train --preset " + saved.preset() + ModelCard.options(saved, preset) + " --resume`)";
     }
 
     /**

@@ -57,11 +57,9 @@ public record LlavaConfig(
             throw new ConfigException("sieve_extras: seg_cell " + extras.segCell() + " does not divide image_size "
                     + vision.imageSize());
         }
-        if (extras.positionEmbedding3d() && visionFeatureLayers.size() != 1) {
-            throw new ConfigException("sieve_extras: the 3D position embedding needs a single vision_feature_layer");
-        }
-        if (extras.positionEmbedding2d() && visionFeatureLayers.size() != 1) {
-            throw new ConfigException("sieve_extras: the 2D position embedding needs a single vision_feature_layer");
+        if ((extras.positionEmbedding3d() || extras.positionEmbedding2d()) && visionFeatureLayers.size() != 1) {
+            throw new ConfigException("sieve_extras: the " + (extras.positionEmbedding3d() ? "3D" : "2D")
+                    + " position embedding needs a single vision_feature_layer");
         }
         if (!projectorHiddenAct.equals("gelu") && !projectorHiddenAct.equals("quick_gelu")
                 && !projectorHiddenAct.equals("relu") && !projectorHiddenAct.equals("silu")) {
