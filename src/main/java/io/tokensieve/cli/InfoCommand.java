@@ -71,6 +71,7 @@ final class InfoCommand implements Callable<Integer> {
         ex.put("seg_token_index", c.extras().segTokenIndex());
         ex.put("position_embedding_3d", c.extras().positionEmbedding3d());
         ex.put("position_embedding_2d", c.extras().positionEmbedding2d());
+        ex.put("position_embedding_2d_after_projector", c.extras().positionEmbedding2dAfterProjector());
         if (json) {
             System.out.println(Jsons.pretty(o));
         } else {
@@ -86,7 +87,8 @@ final class InfoCommand implements Callable<Integer> {
                     legacy ? "legacy" : "current");
             System.out.printf("  extras: [SEG] mask head %s, 3D position embedding %s, 2D position embedding %s%n",
                     c.extras().hasSegHead() ? "yes (token " + c.extras().segTokenIndex() + ")" : "no",
-                    c.extras().positionEmbedding3d() ? "yes" : "no", c.extras().positionEmbedding2d() ? "yes" : "no");
+                    c.extras().positionEmbedding3d() ? "yes" : "no", c.extras().positionEmbedding2dAfterProjector() ? "yes (after the projector)"
+                            : c.extras().positionEmbedding2d() ? "yes" : "no");
         }
         return 0;
     }

@@ -96,6 +96,13 @@ final class TrainCommand implements Callable<Integer> {
             + "one is to multi-view images (default: the preset's; sieve-tiny: off)")
     Boolean position2d;
 
+    @Option(names = "--position-2d-after-projector", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "the 2D position embedding (implies --position-2d) is added to the projector's output, in the "
+            + "decoder's width, instead of to the vision features: the projector carries content only and the patch "
+            + "and grounding losses read it without the table (config extra position_embedding_2d_after_projector; "
+            + "default: the preset's; sieve-tiny: off)")
+    Boolean position2dAfterProjector;
+
     @Option(names = "--position-share", paramLabel = "F", description = "share (0 to 1) of the VQA track's training "
             + "examples replaced by relative-position questions, one family in seven otherwise (default: the preset's; "
             + "sieve-tiny: 0)")
@@ -273,6 +280,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (position2d != null) {
             s = s.withPosition2d(position2d);
+        }
+        if (position2dAfterProjector != null) {
+            s = s.withPosition2dAfterProjector(position2dAfterProjector);
         }
         if (positionShare != null) {
             s = checked(s, "--position-share", t -> t.withPositionShare(positionShare));

@@ -224,7 +224,9 @@ public final class ModelCard {
         o.append(s.pointSplit() != preset.pointSplit() ? " --point-split=" + s.pointSplit() : "");
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");
         o.append(s.positionOnTokens() != preset.positionOnTokens() ? " --position-on-tokens=" + s.positionOnTokens() : "");
-        o.append(s.position2d() != preset.position2d() ? " --position-2d=" + s.position2d() : "");
+        o.append(s.position2d() != preset.position2d() && !s.position2dAfterProjector() ? " --position-2d=" + s.position2d() : "");
+        o.append(s.position2dAfterProjector() != preset.position2dAfterProjector()
+                ? " --position-2d-after-projector=" + s.position2dAfterProjector() : "");
         o.append(s.positionShare() != preset.positionShare() ? " --position-share " + s.positionShare() : "");
         o.append(s.positionReadout() != preset.positionReadout() ? " --position-readout " + s.positionReadout() : "");
         o.append(s.nameReadout() != preset.nameReadout() ? " --name-readout " + s.nameReadout() : "");

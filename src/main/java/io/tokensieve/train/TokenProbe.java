@@ -139,7 +139,9 @@ public final class TokenProbe {
                 Arrays.stream(fl).max().orElse(0));
         NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [1, N, Dv]
         f = model.addPositionEmbeddings(m, f, null, false); // as the decoder gets it (no xyz origins)
-        float[] vis = model.multiModalProjector().forward(f).toFloatArray(); // [N * D]
+        int n = (int) f.getShape().get(1);
+        float[] vis = model.project(m, f.reshape(n, -1), // [N * D], with a 2D embedding after the projector if any
+                LlavaForConditionalGeneration.cells(null, 1, n, false, null)).toFloatArray();
         return new Encoded(hs.get(fl[0]).get("0, 1:, :"), vis); // [N, Dv], [N * D]
     }
 

@@ -67,7 +67,8 @@ public record TrainSettings(
         float keyLookupWeight,
         float questionPointWeight,
         int nameReadout,
-        boolean position2d) {
+        boolean position2d,
+        boolean position2dAfterProjector) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -105,7 +106,7 @@ public record TrainSettings(
                 DEFAULT_ROPE_THETA,
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers
-                1f, 4f, 2, false);
+                1f, 4f, 2, false, false);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
@@ -132,7 +133,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
                 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
-                0f, 1f, 0, false);
+                0f, 1f, 0, false, false);
     }
 
     public TrainSettings withSteps(int n) {
@@ -300,7 +301,23 @@ public record TrainSettings(
      * own instead of something the tower and projector must keep.
      */
     public TrainSettings withPosition2d(boolean on) {
-        return with(e -> e.position2d = on);
+        return with(e -> {
+            e.position2d = on;
+            e.position2dAfterProjector &= on;
+        });
+    }
+
+    /**
+     * With {@link #withPosition2d}'s table added to the projector's output instead (a {@code sieve_extras} entry,
+     * {@code position_embedding_2d_after_projector}; on implies the table): the projector carries content only, the
+     * patch and grounding losses read its output without the table, and the table meets the decoder at its tokens'
+     * scale.
+     */
+    public TrainSettings withPosition2dAfterProjector(boolean on) {
+        return with(e -> {
+            e.position2dAfterProjector = on;
+            e.position2d |= on;
+        });
     }
 
     /** With the weight of {@link #withPositionReadout}'s or {@link #withNameReadout}'s loss (the answer loss has weight 1). */
@@ -460,6 +477,7 @@ public record TrainSettings(
         float questionPointWeight;
         int nameReadout;
         boolean position2d;
+        boolean position2dAfterProjector;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -515,6 +533,7 @@ public record TrainSettings(
             questionPointWeight = t.questionPointWeight;
             nameReadout = t.nameReadout;
             position2d = t.position2d;
+            position2dAfterProjector = t.position2dAfterProjector;
         }
 
         TrainSettings build() {
@@ -525,7 +544,7 @@ public record TrainSettings(
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
                     positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout,
-                    position2d);
+                    position2d, position2dAfterProjector);
         }
     }
 
@@ -567,7 +586,7 @@ public record TrainSettings(
                 textWidth / textHeads, "silu", 4096, 1e-5, ropeTheta, false, bos, eos, pad);
         // features from the last vision layer (the tower is trained for LLaVA alone, nothing else reads it)
         return new LlavaConfig(v, t, List.of(-1), "default", imageTokenId, "gelu", true,
-                new SieveExtras(segTokenId, segDim, SEG_CELL, true, segRefine, position2d));
+                new SieveExtras(segTokenId, segDim, SEG_CELL, true, segRefine, position2d, position2dAfterProjector));
     }
 
     /** Learning rate at a step: linear warm-up, then cosine decay to {@code minLrFraction * peakLr}. */

@@ -299,6 +299,29 @@ class TrainCommandTest {
     }
 
     @Test
+    void aTwoDPositionEmbeddingAfterTheProjectorHasTheDecodersWidthAndTrains() throws Exception {
+        Path out = tmp.resolve("pos2d-after");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "2", "--position-2d-after-projector", "--no-eval",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        io.tokensieve.core.config.LlavaConfig c = io.tokensieve.core.config.LlavaConfig.load(out);
+        assertTrue(c.extras().positionEmbedding2d() && c.extras().positionEmbedding2dAfterProjector());
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
+        assertTrue(info.get("settings").get("position2dAfterProjector").asBoolean(), info.toString());
+        float[] table = SafetensorsReader.openDir(out).readFloats(io.tokensieve.core.weights.CheckpointKeys.pos2d());
+        assertEquals(64 * 64, table.length); // 8x8 cells of the smoke model's 64-wide decoder (its tower is 32 wide)
+        try (io.tokensieve.core.weights.ModelWeights init = io.tokensieve.core.weights.ModelWeights.random(c,
+                TrainSettings.smoke(2).initSeed(), 0.02f, ai.djl.ndarray.NDManager.newBaseManager())) {
+            float[] fresh = init.get(io.tokensieve.core.weights.CheckpointKeys.pos2d()).toFloatArray();
+            assertFalse(java.util.Arrays.equals(fresh, table), "the table receives gradients and moves");
+        }
+        Cli.Result shown = Cli.run("info", "--model", out.toString(), "--json");
+        assertEquals(0, shown.code(), shown.err());
+        assertTrue(shown.json().get("extras").get("position_embedding_2d_after_projector").asBoolean(), shown.out());
+    }
+
+    @Test
     void aPositionReadoutKeepsItsHeadInTheCheckpointAndAResumedRunRestoresIt() throws Exception {
         // every VQA example a comparison, so every VQA batch trains the read-out; steps alone set the rate
         TrainSettings s = TrainSettings.smoke(3).withPositionReadout(2).withPositionShare(1).withStepSchedule(true)

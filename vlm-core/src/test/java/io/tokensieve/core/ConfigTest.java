@@ -126,9 +126,18 @@ class ConfigTest {
         assertEquals(with, LlavaConfig.parse(with.toJson()));
         assertArrayEquals(new long[] {16, 64}, CheckpointKeys.expected(with).get(CheckpointKeys.pos2d())); // 4x4 cells
         assertEquals(CheckpointKeys.pos2d(), CheckpointKeys.canonical("position_embedding_2d.weight"), "older key layout");
+        assertFalse(with.extras().positionEmbedding2dAfterProjector(), "before the projector unless it says after");
+        assertFalse(with.toJson().get("sieve_extras").has("position_embedding_2d_after_projector"));
+
+        LlavaConfig after = small("", "\"position_embedding_2d\": true, \"position_embedding_2d_after_projector\": true");
+        assertTrue(after.extras().positionEmbedding2dAfterProjector());
+        assertEquals(after, LlavaConfig.parse(after.toJson()));
 
         ConfigException e = assertThrows(ConfigException.class,
                 () -> small("\"vision_feature_layer\": [-1, -2], ", "\"position_embedding_2d\": true"));
         assertTrue(e.getMessage().contains("2D position embedding needs a single vision_feature_layer"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> small("", "\"position_embedding_2d_after_projector\": true"));
+        assertTrue(e.getMessage().contains("position_embedding_2d_after_projector needs position_embedding_2d"),
+                e.getMessage());
     }
 }

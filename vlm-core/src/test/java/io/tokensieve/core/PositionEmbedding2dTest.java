@@ -6,6 +6,9 @@ import ai.djl.ndarray.types.Shape;
 import io.tokensieve.core.config.LlavaConfig;
 import io.tokensieve.core.config.SieveExtras;
 import io.tokensieve.core.model.LlavaForConditionalGeneration;
+import io.tokensieve.core.prune.ConfiguredPruner;
+import io.tokensieve.core.prune.HookPoint;
+import io.tokensieve.core.prune.PositionPolicy;
 import io.tokensieve.core.runtime.GenerationConfig;
 import io.tokensieve.core.runtime.GenerationResult;
 import io.tokensieve.core.runtime.RandomCheckpoint;
@@ -13,6 +16,7 @@ import io.tokensieve.core.runtime.VisualInput;
 import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.core.runtime.VlmRequest;
 import io.tokensieve.core.testing.TestModels;
+import io.tokensieve.core.testing.TestPruners;
 import io.tokensieve.core.weights.CheckpointKeys;
 import io.tokensieve.core.weights.ModelWeights;
 import ai.djl.Device;
@@ -32,8 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The 2D position embedding extra: its table row {@code r * grid + c} is added to the vision feature of the patch in
- * row r, column c of every image without xyz origins, and to nothing else (CLS rows, multi-view images), checked
- * against plain float arithmetic and end to end through saved checkpoints.
+ * row r, column c of every image without xyz origins, and to nothing else (CLS rows, multi-view images), or, placed
+ * after the projector, to that patch's projected token wherever pruning leaves it; checked against plain float
+ * arithmetic and end to end through saved checkpoints.
  */
 class PositionEmbedding2dTest {
     @TempDir
@@ -109,8 +114,89 @@ class PositionEmbedding2dTest {
         }
     }
 
+    @Test
+    void cellsFollowEachRowsOriginalPlace() {
+        List<float[][]> xyz = Arrays.asList(null, new float[4][3], null);
+        // three images of 1 CLS row + 4 patches; the second has xyz origins
+        assertArrayEquals(new int[] {-1, 0, 3, -1, -1, -1, 0, 3},
+                LlavaForConditionalGeneration.cells(new int[] {0, 1, 4, 5, 6, 9, 11, 14}, 3, 5, true, xyz));
+        assertArrayEquals(new int[] {0, 1, 2, 3, 0, 1, 2, 3}, LlavaForConditionalGeneration.cells(null, 2, 4, false, null));
+    }
+
+    @Test
+    void afterTheProjectorEachTokenGetsItsCellsRowAtTheDecodersWidth() {
+        LlavaConfig c = RandomCheckpoint.tinyConfig(40, 4, new SieveExtras(-1, 0, 0, false, 0, true, true));
+        int patches = c.vision().numPatches();
+        int dv = c.vision().hiddenSize();
+        int d = c.text().hiddenSize();
+        assertTrue(d != dv, "the tiny model's widths differ, so the table's width is checked");
+        try (NDManager m = NDManager.newBaseManager();
+                ModelWeights w = ModelWeights.random(c, 3, 0.1f, NDManager.newBaseManager())) {
+            LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(c, w);
+            float[] table = w.get(CheckpointKeys.pos2d()).toFloatArray(); // [patches * D]
+            assertEquals(patches * d, table.length);
+            float[] f = randoms(patches * dv, 9);
+            NDArray feats = m.create(f, new Shape(1, patches, dv));
+            assertArrayEquals(f, model.addPositionEmbeddings(m, feats, null, false).toFloatArray(),
+                    "nothing is added before the projector");
+            int[] cells = {5, -1, 63, 0}; // rows of a pruned sequence: their own cells, one without (xyz or CLS)
+            NDArray rows = m.create(Arrays.copyOf(f, cells.length * dv), new Shape(cells.length, dv));
+            float[] plain = model.multiModalProjector().forward(rows).toFloatArray(); // [4 * D]
+            float[] got = model.project(m, rows, cells).toFloatArray();
+            for (int r = 0; r < cells.length; r++) {
+                for (int k = 0; k < d; k++) {
+                    float want = plain[r * d + k] + (cells[r] < 0 ? 0f : table[cells[r] * d + k]);
+                    assertEquals(want, got[r * d + k], 1e-6f, "row " + r + " dim " + k);
+                }
+            }
+            assertArrayEquals(plain, model.project(m, rows, null).toFloatArray(), "no cells: the projector alone");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> model.project(m, rows, new int[] {0, 1, 64, 2}));
+            assertTrue(e.getMessage().contains("cell 64 of 64"), e.getMessage());
+        }
+    }
+
+    @Test
+    void afterTheProjectorAPrunedTokenKeepsItsOwnCellsRow() throws Exception {
+        Path with = tmp.resolve("after");
+        Path without = tmp.resolve("plain");
+        RandomCheckpoint.write(with, 21, true, true, true);
+        RandomCheckpoint.write(without, 21, true, false);
+        LlavaConfig c = LlavaConfig.load(with);
+        int d = c.text().hiddenSize();
+        try (ModelWeights w = ModelWeights.load(with, c, NDManager.newBaseManager())) {
+            float[] table = new float[64 * d]; // only cell 2 has a row, so a token gets it only if it is cell 2
+            Arrays.fill(table, 2 * d, 3 * d, 3f);
+            w.get(CheckpointKeys.pos2d()).set(table);
+            w.save(with, java.util.Map.of("seed", "21"));
+        }
+        try (VlmModel a = VlmModel.load(with, Device.cpu()); VlmModel b = VlmModel.load(without, Device.cpu())) {
+            assertTrue(a.config().extras().positionEmbedding2dAfterProjector());
+            VisualInput img = a.image(TestModels.rgbPng(tmp, "a.png", 60, 40, 5));
+            long[] ids = a.promptIds("what colour is the square ?", 1);
+            // kept cells 10, 20, 30 sit at places 0-2 of the pruned sequence: a mix-up would give the third cell 2's row
+            for (HookPoint hook : List.of(HookPoint.VISION, HookPoint.PROJECTED)) {
+                ConfiguredPruner apart = TestPruners.fixed(hook, new int[] {10, 20, 30}, PositionPolicy.KEEP);
+                ConfiguredPruner withTwo = TestPruners.fixed(hook, new int[] {2, 20, 30}, PositionPolicy.KEEP);
+                assertArrayEquals(first(b, ids, img, apart), first(a, ids, img, apart), hook + ": cells 10, 20, 30 get nothing");
+                assertFalse(Arrays.equals(first(b, ids, img, withTwo), first(a, ids, img, withTwo)), hook + ": cell 2 gets its row");
+            }
+            float[][] xyz = new float[64][];
+            for (int i = 0; i < 64; i++) {
+                xyz[i] = new float[] {i % 8, i / 8, 2f};
+            }
+            VisualInput view = new VisualInput("view", img.pixels(), xyz);
+            assertFalse(Arrays.equals(first(a, ids, img), first(b, ids, img)), "single image: cell 2's row is added");
+            assertArrayEquals(first(b, ids, view), first(a, ids, view), "multi-view image: only the 3D embedding");
+        }
+    }
+
     private static float[] first(VlmModel m, long[] ids, VisualInput image) {
-        GenerationResult r = m.generate(List.of(VlmRequest.of(ids, List.of(image), null)), GenerationConfig.greedy(1)).get(0);
+        return first(m, ids, image, null);
+    }
+
+    private static float[] first(VlmModel m, long[] ids, VisualInput image, ConfiguredPruner p) {
+        GenerationResult r = m.generate(List.of(VlmRequest.of(ids, List.of(image), p)), GenerationConfig.greedy(1)).get(0);
         return r.firstTokenLogits();
     }
 }

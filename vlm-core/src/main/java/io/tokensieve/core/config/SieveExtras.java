@@ -18,11 +18,25 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param positionEmbedding2d whether a learned embedding of each patch's grid cell is added to the vision features
  *     of images without xyz origins (single images, in-context demos), as the 3D one is to multi-view features;
  *     absent from older configurations, which read as false
+ * @param positionEmbedding2dAfterProjector whether that 2D embedding is added to the projector's output (the decoder's
+ *     width) instead of to the vision features, so the projector carries content only and the table meets the
+ *     decoder at its tokens' scale; only with {@code positionEmbedding2d}; absent from older configurations (false)
  */
 public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d, int segRefineHidden,
-        boolean positionEmbedding2d) {
+        boolean positionEmbedding2d, boolean positionEmbedding2dAfterProjector) {
 
-    public static final SieveExtras NONE = new SieveExtras(-1, 0, 0, false, 0, false);
+    public static final SieveExtras NONE = new SieveExtras(-1, 0, 0, false, 0, false, false);
+
+    public SieveExtras {
+        if (positionEmbedding2dAfterProjector && !positionEmbedding2d) {
+            throw new ConfigException("sieve_extras: position_embedding_2d_after_projector needs position_embedding_2d");
+        }
+    }
+
+    public SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d, int segRefineHidden,
+            boolean positionEmbedding2d) {
+        this(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, segRefineHidden, positionEmbedding2d, false);
+    }
 
     public SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolean positionEmbedding3d) {
         this(segTokenIndex, segHeadDim, segCell, positionEmbedding3d, 0, false);
@@ -55,7 +69,7 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
             throw new ConfigException("sieve_extras: seg_refine_hidden must be 0, or positive with a mask head (got " + refine + ")");
         }
         return new SieveExtras(seg, dim, cell, Json.boolOr(n, "position_embedding_3d", false), refine,
-                Json.boolOr(n, "position_embedding_2d", false));
+                Json.boolOr(n, "position_embedding_2d", false), Json.boolOr(n, "position_embedding_2d_after_projector", false));
     }
 
     ObjectNode toJson() {
@@ -69,6 +83,9 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
         }
         if (positionEmbedding2d) { // likewise
             o.put("position_embedding_2d", true);
+        }
+        if (positionEmbedding2dAfterProjector) { // likewise
+            o.put("position_embedding_2d_after_projector", true);
         }
         return o;
     }

@@ -80,7 +80,8 @@ public final class LlavaForConditionalGeneration {
     /**
      * Vision features with the extras' position embeddings added, the one place both inference and training add them
      * (unchanged when the model has neither): the 3D embedding of each patch's xyz origin to the images given origins,
-     * the 2D embedding of each patch's grid cell to the others. CLS rows get neither.
+     * the 2D embedding of each patch's grid cell to the others (unless the model adds it after the projector: see
+     * {@link #project}). CLS rows get neither.
      *
      * @param mgr the manager of the step (the learned table is read into it, so nothing joins the weights' manager)
      * @param f features {@code [I, n, Dv]}: n = patches, or 1 + patches with the CLS row first ({@code clsFirst})
@@ -104,7 +105,8 @@ public final class LlavaForConditionalGeneration {
             NDArray pe = positionEmbedding3d.forward(mgr.create(pos, new Shape(nImg, per, 3))); // [I, n, Dv]
             out = out.add(pe.mul(mgr.create(has, new Shape(nImg, per, 1))));
         }
-        if (positionEmbedding2d != null && (xyz == null || xyz.stream().anyMatch(x -> x == null))) {
+        if (positionEmbedding2d != null && !config.extras().positionEmbedding2dAfterProjector()
+                && (xyz == null || xyz.stream().anyMatch(x -> x == null))) {
             int patches = (int) positionEmbedding2d.getShape().get(0);
             if (per != patches + off) {
                 throw new IllegalArgumentException("features have " + per + " rows per image for " + patches + " patches");
@@ -122,5 +124,69 @@ public final class LlavaForConditionalGeneration {
             out = out.add(table.expandDims(0).mul(mgr.create(has, new Shape(nImg, per, 1)))); // [I, n, Dv]
         }
         return out;
+    }
+
+    /**
+     * The projector over vision-feature rows, plus, when the model adds its 2D position embedding after the projector,
+     * each row's cell's table row (the one place inference, training and the probes project with it).
+     *
+     * @param mgr the manager of the step (the table is read into it, as in {@link #addPositionEmbeddings})
+     * @param rows vision-feature rows {@code [n, Dv]}
+     * @param cells per row, its patch cell, or -1 for a row that gets no table row (CLS, an image with xyz origins);
+     *     null for none
+     * @return {@code [n, D]}
+     */
+    public NDArray project(NDManager mgr, NDArray rows, int[] cells) {
+        return addProjectedPositionEmbedding(mgr, multiModalProjector.forward(rows), cells); // [n, D]
+    }
+
+    /**
+     * Projected rows {@code [n, D]} plus each row's cell's row of the 2D table when the model adds it after the
+     * projector (unchanged otherwise); {@code cells} as for {@link #project}.
+     */
+    public NDArray addProjectedPositionEmbedding(NDManager mgr, NDArray projected, int[] cells) {
+        NDArray out = projected;
+        if (positionEmbedding2d == null || !config.extras().positionEmbedding2dAfterProjector() || cells == null) {
+            return out;
+        }
+        int n = (int) projected.getShape().get(0);
+        int patches = (int) positionEmbedding2d.getShape().get(0);
+        if (cells.length != n) {
+            throw new IllegalArgumentException(cells.length + " cells for " + n + " rows");
+        }
+        long[] idx = new long[n];
+        float[] has = new float[n];
+        for (int r = 0; r < n; r++) {
+            if (cells[r] >= patches) {
+                throw new IllegalArgumentException("row " + r + " is in cell " + cells[r] + " of " + patches);
+            }
+            idx[r] = Math.max(cells[r], 0);
+            has[r] = cells[r] >= 0 ? 1f : 0f;
+        }
+        NDArray table = positionEmbedding2d.get(mgr, new NDIndex(":")); // [patches, D], in the step's manager
+        NDArray pe = table.get(new NDIndex("{}", mgr.create(idx))); // [n, D]
+        return out.add(pe.mul(mgr.create(has, new Shape(n, 1))));
+    }
+
+    /**
+     * The patch cell of each of a sample's feature rows, for {@link #project}: -1 for CLS rows and rows of images with
+     * xyz origins.
+     *
+     * @param index rows' places among the sample's feature rows (image * perImage + row), null for all rows in order
+     * @param images the sample's images
+     * @param perImage feature rows per image (patches, or 1 + patches with the CLS row first)
+     * @param xyz per image, its origins or null; null for no image with origins
+     */
+    public static int[] cells(int[] index, int images, int perImage, boolean clsFirst, List<float[][]> xyz) {
+        int n = index == null ? images * perImage : index.length;
+        int off = clsFirst ? 1 : 0;
+        int[] cells = new int[n];
+        for (int r = 0; r < n; r++) {
+            int at = index == null ? r : index[r];
+            int img = at / perImage;
+            int row = at % perImage - off;
+            cells[r] = row < 0 || (xyz != null && xyz.get(img) != null) ? -1 : row;
+        }
+        return cells;
     }
 }

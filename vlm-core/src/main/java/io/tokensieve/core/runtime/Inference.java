@@ -128,7 +128,7 @@ final class Inference {
         pruneMs += runPreLlmSteps(samples, HookPoint.VISION);
         long tproj = System.nanoTime();
         for (SampleState s : samples) {
-            s.liveRows = model.multiModalProjector().forward(s.liveRows); // [n, D]
+            s.liveRows = model.project(batch, s.liveRows, cellsOf(s, s.live)); // [n, D]
         }
         double projectorMs = ms(tproj);
         pruneMs += runPreLlmSteps(samples, HookPoint.PROJECTED);
@@ -413,9 +413,20 @@ final class Inference {
 
     NDArray projectedAll(SampleState s) {
         if (s.projectedAll == null) {
-            s.projectedAll = model.multiModalProjector().forward(s.features); // [N, D]
+            s.projectedAll = model.project(batch, s.features, cellsOf(s, null)); // [N, D]
         }
         return s.projectedAll;
+    }
+
+    /** The patch cells of a sample's feature rows ({@code index}, or all in order when null) for the projector. */
+    private int[] cellsOf(SampleState s, int[] index) {
+        int nImg = s.request.images().size();
+        if (!cfg.extras().positionEmbedding2dAfterProjector() || nImg == 0) {
+            return null;
+        }
+        int per = (int) (s.features.getShape().get(0) / nImg);
+        List<float[][]> xyz = s.request.images().stream().map(VisualInput::xyz).toList();
+        return LlavaForConditionalGeneration.cells(index, nImg, per, !cfg.dropsCls(), xyz);
     }
 
     // ------------------------------------------------------------------ pre-LLM steps

@@ -62,6 +62,16 @@ public final class RandomCheckpoint {
      * the last parameter drawn, so the other weights equal those of the same seed without it.
      */
     public static void write(Path dir, long seed, boolean extras, boolean position2d) throws IOException {
+        write(dir, seed, extras, position2d, false);
+    }
+
+    /**
+     * As {@link #write(Path, long, boolean, boolean)}, with the 2D table added after the projector when
+     * {@code afterProjector} (which implies {@code position2d}).
+     */
+    public static void write(Path dir, long seed, boolean extras, boolean position2d, boolean afterProjector)
+            throws IOException {
+        position2d |= afterProjector;
         Files.createDirectories(dir);
         List<String> special = new ArrayList<>(List.of(WordLevelTokenizer.UNK, WordLevelTokenizer.BOS,
                 WordLevelTokenizer.EOS, WordLevelTokenizer.PAD, WordLevelTokenizer.IMAGE));
@@ -69,8 +79,8 @@ public final class RandomCheckpoint {
             special.add(WordLevelTokenizer.SEG);
         }
         WordLevelTokenizer tok = new WordLevelTokenizer(special, defaultWords());
-        SieveExtras ex = extras ? new SieveExtras(tok.id(WordLevelTokenizer.SEG), 16, 4, true, 0, position2d)
-                : position2d ? new SieveExtras(-1, 0, 0, false, 0, true) : SieveExtras.NONE;
+        SieveExtras ex = extras ? new SieveExtras(tok.id(WordLevelTokenizer.SEG), 16, 4, true, 0, position2d, afterProjector)
+                : position2d ? new SieveExtras(-1, 0, 0, false, 0, true, afterProjector) : SieveExtras.NONE;
         LlavaConfig config = tinyConfig(tok.size(), tok.id(WordLevelTokenizer.IMAGE), ex);
         config.save(dir);
         PreprocessorConfig.clip(config.vision().imageSize()).save(dir);

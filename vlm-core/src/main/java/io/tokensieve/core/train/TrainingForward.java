@@ -297,6 +297,7 @@ public final class TrainingForward {
         }
         int nImg = imgs.size();
         NDArray vis = null; // [I*N, D]
+        NDArray tokens = null; // [I*N, D], what the decoder reads (vis, plus a 2D embedding after the projector)
         NDArray patchFeats = null; // [I, N, Dv]
         NDArray px = null; // [I, 3, H, W]
         if (nImg > 0) {
@@ -310,7 +311,8 @@ public final class TrainingForward {
             NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [I, N, Dv'] (CLS dropped)
             patchFeats = hs.get(fl[0]).get(":, 1:, :"); // [I, N, Dv] for the mask head
             f = addPositions(mgr, batch, f); // the extras' 3D / 2D position embeddings
-            vis = model.multiModalProjector().forward(f).reshape(-1, d); // [I*N, D]
+            vis = model.multiModalProjector().forward(f).reshape(-1, d); // [I*N, D], what the patch losses read
+            tokens = model.addProjectedPositionEmbedding(mgr, vis, cells(batch, (int) f.getShape().get(1))); // [I*N, D]
         }
 
         // ---- sequences: prompt + answer, images expanded ----
@@ -439,8 +441,8 @@ public final class TrainingForward {
         NDArray textEmb = lm.embed(mgr.create(textIds.stream().mapToLong(Long::longValue).toArray())); // [Tt, D]
         List<NDArray> parts = new ArrayList<>();
         parts.add(textEmb);
-        if (vis != null) {
-            parts.add(vis);
+        if (tokens != null) {
+            parts.add(tokens);
         }
         parts.add(mgr.zeros(new Shape(1, d)));
         NDArray source = NDArrays.concat(new NDList(parts.toArray(new NDArray[0])), 0); // [Tt + I*N + 1, D]
@@ -892,13 +894,26 @@ public final class TrainingForward {
     /** Inverse temperature of the grounding loss's cosine logits. */
     static final float GROUND_SCALE = 10f;
 
-    private NDArray addPositions(NDManager mgr, List<TrainExample> batch, NDArray f) {
+    /** The patch cell of each of the batch's visual tokens (images in order, {@code per} each; -1 with xyz origins). */
+    private int[] cells(List<TrainExample> batch, int per) {
+        if (!cfg.extras().positionEmbedding2dAfterProjector()) {
+            return null;
+        }
+        List<float[][]> xyz = xyzOf(batch);
+        return LlavaForConditionalGeneration.cells(null, xyz.size(), per, false, xyz);
+    }
+
+    private static List<float[][]> xyzOf(List<TrainExample> batch) {
         List<float[][]> xyz = new ArrayList<>();
         for (TrainExample e : batch) {
             for (int k = 0; k < e.images().size(); k++) {
                 xyz.add(e.xyz() == null ? null : e.xyz().get(k));
             }
         }
-        return model.addPositionEmbeddings(mgr, f, xyz, false);
+        return xyz;
+    }
+
+    private NDArray addPositions(NDManager mgr, List<TrainExample> batch, NDArray f) {
+        return model.addPositionEmbeddings(mgr, f, xyzOf(batch), false);
     }
 }

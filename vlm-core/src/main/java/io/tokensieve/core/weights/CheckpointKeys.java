@@ -198,7 +198,8 @@ public final class CheckpointKeys {
             m.put(pos3d("linear_2.bias"), new long[] {dv});
         }
         if (c.extras().positionEmbedding2d()) {
-            m.put(pos2d(), new long[] {v.numPatches(), dv});
+            long width = c.extras().positionEmbedding2dAfterProjector() ? c.text().hiddenSize() : dv;
+            m.put(pos2d(), new long[] {v.numPatches(), width});
         }
         return m;
     }
