@@ -277,17 +277,31 @@ class TrainCommandTest {
 
     @Test
     void aTwoDPositionEmbeddingIsSavedInTheConfigAndTrains() throws Exception {
-        Path out = tmp.resolve("pos2d");
-        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "2", "--position-2d", "--no-eval", "--out",
-                out.toString());
+        io.tokensieve.core.config.LlavaConfig c = trainsATwoDTable("--position-2d", "position2d",
+                "position_embedding_2d", 32); // the smoke model's tower is 32 wide
+        assertFalse(c.extras().positionEmbedding2dAfterProjector());
+    }
+
+    @Test
+    void aTwoDPositionEmbeddingAfterTheProjectorHasTheDecodersWidthAndTrains() throws Exception {
+        io.tokensieve.core.config.LlavaConfig c = trainsATwoDTable("--position-2d-after-projector",
+                "position2dAfterProjector", "position_embedding_2d_after_projector", 64); // its decoder 64
+        assertTrue(c.extras().positionEmbedding2dAfterProjector());
+    }
+
+    /** Two smoke steps with the option: it reaches training.json, config and {@code sieve info}, and the table moves. */
+    private io.tokensieve.core.config.LlavaConfig trainsATwoDTable(String option, String setting, String infoKey,
+            int width) throws Exception {
+        Path out = tmp.resolve(setting);
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "2", option, "--no-eval", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         io.tokensieve.core.config.LlavaConfig c = io.tokensieve.core.config.LlavaConfig.load(out);
         assertTrue(c.extras().positionEmbedding2d());
         com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
-        assertTrue(info.get("settings").get("position2d").asBoolean(), info.toString());
+        assertTrue(info.get("settings").get(setting).asBoolean(), info.toString());
         float[] table = SafetensorsReader.openDir(out).readFloats(io.tokensieve.core.weights.CheckpointKeys.pos2d());
-        assertEquals(64 * 32, table.length); // 8x8 cells of the smoke model's 32-wide tower
+        assertEquals(64 * width, table.length); // 8x8 cells
         try (io.tokensieve.core.weights.ModelWeights init = io.tokensieve.core.weights.ModelWeights.random(c,
                 TrainSettings.smoke(2).initSeed(), 0.02f, ai.djl.ndarray.NDManager.newBaseManager())) {
             float[] fresh = init.get(io.tokensieve.core.weights.CheckpointKeys.pos2d()).toFloatArray();
@@ -295,30 +309,8 @@ class TrainCommandTest {
         }
         Cli.Result shown = Cli.run("info", "--model", out.toString(), "--json");
         assertEquals(0, shown.code(), shown.err());
-        assertTrue(shown.json().get("extras").get("position_embedding_2d").asBoolean(), shown.out());
-    }
-
-    @Test
-    void aTwoDPositionEmbeddingAfterTheProjectorHasTheDecodersWidthAndTrains() throws Exception {
-        Path out = tmp.resolve("pos2d-after");
-        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "2", "--position-2d-after-projector", "--no-eval",
-                "--out", out.toString());
-        assertEquals(0, r.code(), r.err());
-        io.tokensieve.core.config.LlavaConfig c = io.tokensieve.core.config.LlavaConfig.load(out);
-        assertTrue(c.extras().positionEmbedding2d() && c.extras().positionEmbedding2dAfterProjector());
-        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
-        assertTrue(info.get("settings").get("position2dAfterProjector").asBoolean(), info.toString());
-        float[] table = SafetensorsReader.openDir(out).readFloats(io.tokensieve.core.weights.CheckpointKeys.pos2d());
-        assertEquals(64 * 64, table.length); // 8x8 cells of the smoke model's 64-wide decoder (its tower is 32 wide)
-        try (io.tokensieve.core.weights.ModelWeights init = io.tokensieve.core.weights.ModelWeights.random(c,
-                TrainSettings.smoke(2).initSeed(), 0.02f, ai.djl.ndarray.NDManager.newBaseManager())) {
-            float[] fresh = init.get(io.tokensieve.core.weights.CheckpointKeys.pos2d()).toFloatArray();
-            assertFalse(java.util.Arrays.equals(fresh, table), "the table receives gradients and moves");
-        }
-        Cli.Result shown = Cli.run("info", "--model", out.toString(), "--json");
-        assertEquals(0, shown.code(), shown.err());
-        assertTrue(shown.json().get("extras").get("position_embedding_2d_after_projector").asBoolean(), shown.out());
+        assertTrue(shown.json().get("extras").get(infoKey).asBoolean(), shown.out());
+        return c;
     }
 
     @Test
