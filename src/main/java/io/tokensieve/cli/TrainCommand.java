@@ -75,7 +75,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--point-split", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "a "
             + "question comparing two objects (relative position) points half of the pointed heads at the first object "
-            + "and half at the second, instead of all of them at both (default: the preset's; sieve-tiny: off)")
+            + "and half at the second, instead of all of them at both (default: the preset's; sieve-tiny: on)")
     Boolean pointSplit;
 
     @Option(names = "--patch-position", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description =
@@ -93,14 +93,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--position-2d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description =
             "the model gets a learned 2D position embedding (one row per patch cell, saved as the config's "
             + "position_embedding_2d extra) added to the vision features of single and in-context images, as the 3D "
-            + "one is to multi-view images (default: the preset's; sieve-tiny: off)")
+            + "one is to multi-view images (default: the preset's; sieve-tiny: on, after the projector)")
     Boolean position2d;
 
     @Option(names = "--position-2d-after-projector", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
             description = "the 2D position embedding (implies --position-2d) is added to the projector's output, in the "
             + "decoder's width, instead of to the vision features: the projector carries content only and the patch "
             + "and grounding losses read it without the table (config extra position_embedding_2d_after_projector; "
-            + "default: the preset's; sieve-tiny: off)")
+            + "default: the preset's; sieve-tiny: on)")
     Boolean position2dAfterProjector;
 
     @Option(names = "--position-share", paramLabel = "F", description = "share (0 to 1) of the VQA track's training "

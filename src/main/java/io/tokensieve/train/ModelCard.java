@@ -47,7 +47,8 @@ public final class ModelCard {
                 + "-unit layer over the coarse and fine logits and the cell's colour distance to the masked colour" : "")
                 + "); LLaVA-3D-style 3D position embedding of each patch's xyz, added to multi-view vision features"
                 + (c.extras().positionEmbedding2d() ? "; learned 2D position embedding of each patch's cell, added to "
-                + "the vision features of single and in-context images" : "")));
+                + (c.extras().positionEmbedding2dAfterProjector() ? "the projected visual tokens (decoder width)"
+                        : "the vision features") + " of single and in-context images" : "")));
         b.append(row("prompt", "LLaVA-1.5 template `USER: <image>\\n{question} ASSISTANT:`"));
         b.append('\n');
         b.append("## Training\n\n| item | value |\n|---|---|\n");
@@ -74,7 +75,9 @@ public final class ModelCard {
                 s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(),
                 (s.pointAbsent() ? "; onto the first token when it names no object that is there" : "")
                         + (s.pointSeg() ? "; the [SEG] position onto the referred object" : "")
-                        + (s.point3d() ? "; 3D answers onto their objects in every view" : ""), s.pointWeight(),
+                        + (s.point3d() ? "; 3D answers onto their objects in every view" : "")
+                        + (s.pointSplit() ? "; a question comparing two objects, half of the heads onto each" : ""),
+                s.pointWeight(),
                 (s.questionPointWeight() != 1 ? String.format(Locale.ROOT, " (a question's pointing position %.1f "
                         + "times a caption word's)", s.questionPointWeight()) : "")
                         + (s.keyLookupWeight() > 0 ? String.format(Locale.ROOT, ", key lookup (a learned query per colour and "
@@ -170,6 +173,20 @@ public final class ModelCard {
     /** Hand-written findings kept beside the model and appended to every regenerated card. */
     public static final String NOTES = "card_notes.md";
 
+    /** The 2D-embedding options that turn the preset's into these (after the projector implies the table; off clears both). */
+    private static String position2dOptions(TrainSettings s, TrainSettings preset) {
+        if (s.position2d() == preset.position2d() && s.position2dAfterProjector() == preset.position2dAfterProjector()) {
+            return "";
+        }
+        if (s.position2dAfterProjector()) {
+            return " --position-2d-after-projector=true";
+        }
+        if (!s.position2d()) {
+            return " --position-2d=false";
+        }
+        return preset.position2dAfterProjector() ? " --position-2d-after-projector=false" : " --position-2d=true";
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Double> families(Map<String, Object> results) {
         Map<String, Double> out = new java.util.TreeMap<>();
@@ -224,9 +241,7 @@ public final class ModelCard {
         o.append(s.pointSplit() != preset.pointSplit() ? " --point-split=" + s.pointSplit() : "");
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");
         o.append(s.positionOnTokens() != preset.positionOnTokens() ? " --position-on-tokens=" + s.positionOnTokens() : "");
-        o.append(s.position2d() != preset.position2d() && !s.position2dAfterProjector() ? " --position-2d=" + s.position2d() : "");
-        o.append(s.position2dAfterProjector() != preset.position2dAfterProjector()
-                ? " --position-2d-after-projector=" + s.position2dAfterProjector() : "");
+        o.append(position2dOptions(s, preset));
         o.append(s.positionShare() != preset.positionShare() ? " --position-share " + s.positionShare() : "");
         o.append(s.positionReadout() != preset.positionReadout() ? " --position-readout " + s.positionReadout() : "");
         o.append(s.nameReadout() != preset.nameReadout() ? " --name-readout " + s.nameReadout() : "");

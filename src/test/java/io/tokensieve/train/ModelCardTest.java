@@ -68,6 +68,13 @@ class ModelCardTest {
                 reproduce(dir, preset.withPatchPosition(!preset.patchPosition())));
         assertEquals("`./sieve train --preset sieve-tiny --patch-position=true --position-on-tokens=true --out DIR`",
                 reproduce(dir, preset.withPatchPosition(true).withPositionOnTokens(true)));
+        assertEquals("`./sieve train --preset sieve-tiny --position-2d=false --out DIR`",
+                reproduce(dir, preset.withPosition2d(false)), "off clears the table wherever it sits");
+        assertEquals("`./sieve train --preset sieve-tiny --position-2d-after-projector=false --out DIR`",
+                reproduce(dir, preset.withPosition2dAfterProjector(false)), "the table before the projector");
+        TrainSettings none = preset.withPosition2d(false);
+        assertEquals(" --position-2d=true", ModelCard.options(none.withPosition2d(true), none), "against a preset without it");
+        assertEquals(" --position-2d-after-projector=true", ModelCard.options(none.withPosition2dAfterProjector(true), none));
         assertEquals("`./sieve train --preset sieve-tiny --position-share 0.5 --out DIR`",
                 reproduce(dir, preset.withPositionShare(0.5)));
         // the preset reads out names; the position read-out takes its place
