@@ -35,7 +35,7 @@ class TrainSettingsTest {
         // distinct values in every field, so a field copied from the wrong place shows
         TrainSettings t = TrainSettings.sieveTiny().continuing("/m", 3e-4f).withShapeFirstCaptions(0.25)
                 .withPointAbsent(true).withPointSeg(true).withPoint3d(true).withSegRefine(12).withStepSchedule(true)
-                .withPointSplit(true).withDataSeed(4321).withInitSeed(77);
+                .withPointSplit(false).withDataSeed(4321).withInitSeed(77);
         assertEquals(t, t.with(e -> { }));
         assertEquals(TrainSettings.smoke(3), TrainSettings.smoke(3).with(e -> { }));
     }
@@ -55,7 +55,14 @@ class TrainSettingsTest {
         assertEquals(Set.of("point3d"), changed(t, t.withPoint3d(true)));
         assertEquals(Set.of("segRefine"), changed(t, t.withSegRefine(16)));
         assertEquals(Set.of("stepSchedule"), changed(t, t.withStepSchedule(true)));
-        assertEquals(Set.of("pointSplit"), changed(t, t.withPointSplit(true)));
+        assertEquals(Set.of("pointSplit"), changed(t, t.withPointSplit(!t.pointSplit())));
+        assertEquals(Set.of("position2dAfterProjector"), changed(t, t.withPosition2dAfterProjector(!t.position2dAfterProjector())));
+        assertEquals(Set.of("position2d", "position2dAfterProjector"), changed(t, t.withPosition2d(false)),
+                "the preset's table sits after the projector: off clears both");
+        TrainSettings none = t.withPosition2d(false);
+        assertEquals(Set.of("position2d", "position2dAfterProjector"), changed(none, none.withPosition2dAfterProjector(true)),
+                "after the projector implies the table");
+        assertEquals(Set.of("position2d"), changed(none, none.withPosition2d(true)));
         assertEquals(Set.of("patchPosition"), changed(t, t.withPatchPosition(true)));
         assertEquals(Set.of("positionOnTokens"), changed(t, t.withPositionOnTokens(true)));
         assertEquals(Set.of("positionShare"), changed(t, t.withPositionShare(0.5)));
