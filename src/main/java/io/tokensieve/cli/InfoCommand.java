@@ -87,7 +87,8 @@ final class InfoCommand implements Callable<Integer> {
                     legacy ? "legacy" : "current");
             System.out.printf("  extras: [SEG] mask head %s, 3D position embedding %s, 2D position embedding %s%n",
                     c.extras().hasSegHead() ? "yes (token " + c.extras().segTokenIndex() + ")" : "no",
-                    c.extras().positionEmbedding3d() ? "yes" : "no", c.extras().positionEmbedding2dAfterProjector() ? "yes (after the projector)"
+                    c.extras().positionEmbedding3d() ? "yes" : "no",
+                    c.extras().positionEmbedding2dAfterProjector() ? "yes (after the projector)"
                             : c.extras().positionEmbedding2d() ? "yes" : "no");
         }
         return 0;

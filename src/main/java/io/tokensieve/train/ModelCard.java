@@ -173,7 +173,10 @@ public final class ModelCard {
     /** Hand-written findings kept beside the model and appended to every regenerated card. */
     public static final String NOTES = "card_notes.md";
 
-    /** The 2D-embedding options that turn the preset's into these (after the projector implies the table; off clears both). */
+    /**
+     * The 2D-embedding options that turn the preset's into these (after the projector implies the table; off clears
+     * both).
+     */
     private static String position2dOptions(TrainSettings s, TrainSettings preset) {
         if (s.position2d() == preset.position2d() && s.position2dAfterProjector() == preset.position2dAfterProjector()) {
             return "";

@@ -69,7 +69,8 @@ public record SieveExtras(int segTokenIndex, int segHeadDim, int segCell, boolea
             throw new ConfigException("sieve_extras: seg_refine_hidden must be 0, or positive with a mask head (got " + refine + ")");
         }
         return new SieveExtras(seg, dim, cell, Json.boolOr(n, "position_embedding_3d", false), refine,
-                Json.boolOr(n, "position_embedding_2d", false), Json.boolOr(n, "position_embedding_2d_after_projector", false));
+                Json.boolOr(n, "position_embedding_2d", false),
+                Json.boolOr(n, "position_embedding_2d_after_projector", false));
     }
 
     ObjectNode toJson() {

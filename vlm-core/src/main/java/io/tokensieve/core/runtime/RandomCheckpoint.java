@@ -79,7 +79,8 @@ public final class RandomCheckpoint {
             special.add(WordLevelTokenizer.SEG);
         }
         WordLevelTokenizer tok = new WordLevelTokenizer(special, defaultWords());
-        SieveExtras ex = extras ? new SieveExtras(tok.id(WordLevelTokenizer.SEG), 16, 4, true, 0, position2d, afterProjector)
+        SieveExtras ex = extras
+                ? new SieveExtras(tok.id(WordLevelTokenizer.SEG), 16, 4, true, 0, position2d, afterProjector)
                 : position2d ? new SieveExtras(-1, 0, 0, false, 0, true, afterProjector) : SieveExtras.NONE;
         LlavaConfig config = tinyConfig(tok.size(), tok.id(WordLevelTokenizer.IMAGE), ex);
         config.save(dir);
