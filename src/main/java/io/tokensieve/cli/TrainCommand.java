@@ -103,6 +103,12 @@ final class TrainCommand implements Callable<Integer> {
             + "default: the preset's; sieve-tiny: on)")
     Boolean position2dAfterProjector;
 
+    @Option(names = "--label-3d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "the views of 3D examples get patch labels too: the patch-label head classifies their patches "
+            + "by the colour and 3D shape of the object shown, and the grounding loss pulls those tokens to the words "
+            + "(default: the preset's; sieve-tiny: off)")
+    Boolean label3d;
+
     @Option(names = "--position-share", paramLabel = "F", description = "share (0 to 1) of the VQA track's training "
             + "examples replaced by relative-position questions, one family in seven otherwise (default: the preset's; "
             + "sieve-tiny: 0)")
@@ -283,6 +289,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (position2dAfterProjector != null) {
             s = s.withPosition2dAfterProjector(position2dAfterProjector);
+        }
+        if (label3d != null) {
+            s = s.withLabel3d(label3d);
         }
         if (positionShare != null) {
             s = checked(s, "--position-share", t -> t.withPositionShare(positionShare));

@@ -68,7 +68,8 @@ public final class ModelCard {
                         + "then cosine to %.0f%%" + (s.stepSchedule() ? " over the steps" : " over the steps or the time budget, "
                         + "whichever is further along") + ", weight decay %.2f, gradient clip %.1f, mask loss weight %.1f (BCE + Dice); "
                         + "training-only losses: patch-label head on the vision features %.1f, grounding of the projected "
-                        + "visual tokens against the words of their patch labels %.1f, next-token loss on prompt text %.1f, "
+                        + "visual tokens against the words of their patch labels %.1f" + (s.label3d() ? " (3D views too: "
+                        + "colour and 3D shape)" : "") + ", next-token loss on prompt text %.1f, "
                         + "attention pointing (heads of middle decoder layers, at answer positions, onto the patches of the objects "
                         + "the question or caption word refers to%s) %.1f%s",
                 s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
@@ -245,6 +246,7 @@ public final class ModelCard {
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");
         o.append(s.positionOnTokens() != preset.positionOnTokens() ? " --position-on-tokens=" + s.positionOnTokens() : "");
         o.append(position2dOptions(s, preset));
+        o.append(s.label3d() != preset.label3d() ? " --label-3d=" + s.label3d() : "");
         o.append(s.positionShare() != preset.positionShare() ? " --position-share " + s.positionShare() : "");
         o.append(s.positionReadout() != preset.positionReadout() ? " --position-readout " + s.positionReadout() : "");
         o.append(s.nameReadout() != preset.nameReadout() ? " --name-readout " + s.nameReadout() : "");

@@ -129,11 +129,8 @@ public final class ShapesTrainData implements AutoCloseable {
             seg = coverage(s.mask(), ShapesBench.IMAGE_SIZE, settings.imageSize() / TrainSettings.SEG_CELL);
         } else if (ex instanceof Scene3dExample s) {
             xyz = new ArrayList<>();
-            int patchPx = ShapesBench.IMAGE_SIZE / settings.grid();
             for (PosedView v : s.views()) {
-                xyz.add(patchPx == ShapesBench.PATCH ? v.patchXyz()
-                        : PatchXyz.compute(v.depthMm(), ShapesBench.IMAGE_SIZE, patchPx, v.camera().intrinsic(),
-                        v.camera().pose()));
+                xyz.add(xyz(v, settings.grid()));
             }
         } else if (ex instanceof IclExample) {
             xyz = null;
@@ -178,7 +175,17 @@ public final class ShapesTrainData implements AutoCloseable {
         return null;
     }
 
-    /** Per-image patch labels from the scene graphs of 2D examples (null for 3D views). */
+    /** The xyz origin of each patch of a view on a {@code grid x grid} patch grid, {@code [grid^2][3]}. */
+    static float[][] xyz(PosedView v, int grid) {
+        int patchPx = ShapesBench.IMAGE_SIZE / grid;
+        return patchPx == ShapesBench.PATCH ? v.patchXyz()
+                : PatchXyz.compute(v.depthMm(), ShapesBench.IMAGE_SIZE, patchPx, v.camera().intrinsic(), v.camera().pose());
+    }
+
+    /**
+     * Per-image patch labels from the scene graphs of 2D examples, and of 3D views with {@link TrainSettings#label3d}
+     * (null for them without it).
+     */
     private List<int[][]> patchLabels(ShapesExample ex) {
         List<int[][]> out = new ArrayList<>();
         if (ex instanceof VqaExample v) {
@@ -194,6 +201,10 @@ public final class ShapesTrainData implements AutoCloseable {
                 out.add(Trainer.patchLabels(d.scene(), settings));
             }
             out.add(Trainer.patchLabels(ic.queryScene(), settings));
+        } else if (ex instanceof Scene3dExample t && settings.label3d()) {
+            for (PosedView v : t.views()) {
+                out.add(Trainer.viewLabels(v, t.scene(), settings));
+            }
         } else {
             return null;
         }

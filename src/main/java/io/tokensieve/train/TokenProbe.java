@@ -10,6 +10,8 @@ import io.tokensieve.core.model.LlavaForConditionalGeneration;
 import io.tokensieve.core.runtime.VlmModel;
 import io.tokensieve.core.weights.SafetensorsReader;
 import io.tokensieve.datasets.shapes.PatchLabels;
+import io.tokensieve.datasets.shapes.PosedView;
+import io.tokensieve.datasets.shapes.Scene3dExample;
 import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.VqaExample;
 
@@ -27,7 +29,8 @@ import java.util.List;
  * training-only patch-label head, does that head read the label from the vision features. Separates "lost in the
  * vision tower" from "lost in the decoder". A last row asks the same of whole objects: is an object's shape read
  * right from the mean, over the patches it owns, of the cosines to each shape word (or of the head's logits), which
- * is what a decoder attending to the object could at best combine.
+ * is what a decoder attending to the object could at best combine. Two more rows ask colour and 3D shape of the
+ * views of held-out 3D examples.
  */
 public final class TokenProbe {
     /** Held-out images come from this ShapesBench seed (neither training data, 1000+, nor the test split, 11). */
@@ -119,7 +122,67 @@ public final class TokenProbe {
         }
         rows.add(new Row("shape, per object", objects, share(objectNearest, objects),
                 head == null ? Double.NaN : share(objectHead, objects)));
+        rows.addAll(views(vm, head, images, ids[0], table));
         return rows;
+    }
+
+    /**
+     * The same for the views of {@code scenes} held-out 3D examples ({@link ShapesBench#DEFAULT_VIEWS} each, tokens with
+     * their 3D position embedding, as the decoder gets them): colour (with the head's colour kind, if any) and 3D shape
+     * ({@link PatchLabels#ofView}), by nearest word alone: the head's 3D shape kind exists only in runs with
+     * {@link TrainSettings#label3d}.
+     */
+    private static List<Row> views(VlmModel vm, SafetensorsReader head, int scenes, int[] colourIds, float[] table)
+            throws IOException {
+        int per = vm.config().vision().numPatches();
+        int grid = (int) Math.round(Math.sqrt(per));
+        int d = (int) vm.config().text().hiddenSize();
+        String[] shapeWords = PatchLabels.words3d();
+        int[] shapeIds = new int[shapeWords.length];
+        for (int cls = 1; cls < shapeWords.length; cls++) {
+            long[] t = vm.tokenizer().encodePlain(shapeWords[cls]);
+            shapeIds[cls] = t.length == 1 ? (int) t[0] : -1;
+        }
+        int[] total = new int[2];
+        int[] nearest = new int[2];
+        int colourHead = 0;
+        for (int i = 0; i < scenes; i++) {
+            Scene3dExample ex = ShapesBench.scene3d(SEED, i, ShapesBench.DEFAULT_VIEWS);
+            for (PosedView view : ex.views()) {
+                int[][] l = PatchLabels.ofView(view, ex.scene(), grid);
+                try (NDManager m = NDManager.newBaseManager(vm.device())) {
+                    Encoded e = encode(vm, m, view.colour(), ShapesTrainData.xyz(view, grid));
+                    double[][] cos = {cosines(e.projected(), per, table, colourIds, d), cosines(e.projected(), per, table, shapeIds, d)};
+                    int[][] labels = {l[0], l[3]};
+                    double[] logits = null;
+                    if (head != null) {
+                        int classes = colourIds.length;
+                        NDArray w = m.create(head.readFloats("aux.0.weight"), new Shape(classes, e.features().getShape().get(1)));
+                        logits = toDoubles(e.features().matMul(w.transpose()).add(m.create(head.readFloats("aux.0.bias")))
+                                .toFloatArray()); // [N * C]
+                    }
+                    for (int k = 0; k < 2; k++) {
+                        int classes = k == 0 ? colourIds.length : shapeIds.length;
+                        for (int p = 0; p < per; p++) {
+                            int y = labels[k][p];
+                            if (y == 0) {
+                                continue;
+                            }
+                            total[k]++;
+                            if (1 + argmax(cos[k], p * classes + 1, classes - 1) == y) {
+                                nearest[k]++;
+                            }
+                            if (k == 0 && logits != null && argmax(logits, p * classes, classes) == y) {
+                                colourHead++;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return List.of(new Row("colour, 3D views", total[0], share(nearest[0], total[0]),
+                        head == null ? Double.NaN : share(colourHead, total[0])),
+                new Row("3D shape, 3D views", total[1], share(nearest[1], total[1]), Double.NaN));
     }
 
     /**
@@ -131,6 +194,11 @@ public final class TokenProbe {
     record Encoded(NDArray features, float[] projected) {}
 
     static Encoded encode(VlmModel vm, NDManager m, RgbImage image) {
+        return encode(vm, m, image, null);
+    }
+
+    /** As {@link #encode(VlmModel, NDManager, RgbImage)} for a view whose patches have xyz origins (null for none). */
+    static Encoded encode(VlmModel vm, NDManager m, RgbImage image, float[][] xyz) {
         LlavaForConditionalGeneration model = vm.model();
         int size = vm.config().vision().imageSize();
         int[] fl = vm.config().resolvedFeatureLayers();
@@ -138,10 +206,11 @@ public final class TokenProbe {
         List<NDArray> hs = model.visionTower().hiddenStates(m.create(px, new Shape(1, 3, size, size)),
                 Arrays.stream(fl).max().orElse(0));
         NDArray f = ClipVisionModel.select(hs, fl).get(":, 1:, :"); // [1, N, Dv]
-        f = model.addPositionEmbeddings(m, f, null, false); // as the decoder gets it (no xyz origins)
+        List<float[][]> origins = xyz == null ? null : List.<float[][]>of(xyz);
+        f = model.addPositionEmbeddings(m, f, origins, false); // as the decoder gets it
         int n = (int) f.getShape().get(1);
         float[] vis = model.project(m, f.reshape(n, -1), // [N * D], with a 2D embedding after the projector if any
-                LlavaForConditionalGeneration.cells(null, 1, n, false, null)).toFloatArray();
+                LlavaForConditionalGeneration.cells(null, 1, n, false, origins)).toFloatArray();
         return new Encoded(hs.get(fl[0]).get("0, 1:, :"), vis); // [N, Dv], [N * D]
     }
 

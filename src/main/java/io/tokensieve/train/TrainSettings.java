@@ -4,6 +4,7 @@ import io.tokensieve.core.config.ClipVisionConfig;
 import io.tokensieve.core.config.LlamaTextConfig;
 import io.tokensieve.core.config.LlavaConfig;
 import io.tokensieve.core.config.SieveExtras;
+import io.tokensieve.datasets.shapes.PatchLabels;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,7 +69,8 @@ public record TrainSettings(
         float questionPointWeight,
         int nameReadout,
         boolean position2d,
-        boolean position2dAfterProjector) {
+        boolean position2dAfterProjector,
+        boolean label3d) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -108,7 +110,7 @@ public record TrainSettings(
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers; then a 2D position embedding
                 // added after the projector
-                1f, 4f, 2, true, true);
+                1f, 4f, 2, true, true, false);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
@@ -135,7 +137,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
                 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
-                0f, 1f, 0, false, false);
+                0f, 1f, 0, false, false, false);
     }
 
     public TrainSettings withSteps(int n) {
@@ -322,6 +324,16 @@ public record TrainSettings(
         });
     }
 
+    /**
+     * With patch labels on the views of 3D examples too: the patch-label head classifies each view's patches by the
+     * colour and the 3D shape of the object they show (a kind of its own, {@link PatchLabels#SHAPES_3D} classes), and
+     * the grounding loss pulls those projected tokens to the words, as it does for 2D images; without it, multi-view
+     * tokens get neither.
+     */
+    public TrainSettings withLabel3d(boolean on) {
+        return with(e -> e.label3d = on);
+    }
+
     /** With the weight of {@link #withPositionReadout}'s or {@link #withNameReadout}'s loss (the answer loss has weight 1). */
     public TrainSettings withReadoutWeight(float w) {
         if (!(w >= 0) || Float.isInfinite(w)) {
@@ -480,6 +492,7 @@ public record TrainSettings(
         int nameReadout;
         boolean position2d;
         boolean position2dAfterProjector;
+        boolean label3d;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -536,6 +549,7 @@ public record TrainSettings(
             nameReadout = t.nameReadout;
             position2d = t.position2d;
             position2dAfterProjector = t.position2dAfterProjector;
+            label3d = t.label3d;
         }
 
         TrainSettings build() {
@@ -546,7 +560,7 @@ public record TrainSettings(
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
                     positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout,
-                    position2d, position2dAfterProjector);
+                    position2d, position2dAfterProjector, label3d);
         }
     }
 

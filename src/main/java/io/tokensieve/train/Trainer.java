@@ -27,7 +27,9 @@ import io.tokensieve.core.weights.ModelWeights;
 import io.tokensieve.core.weights.SafetensorsReader;
 import io.tokensieve.core.weights.SafetensorsWriter;
 import io.tokensieve.datasets.shapes.PatchLabels;
+import io.tokensieve.datasets.shapes.PosedView;
 import io.tokensieve.datasets.shapes.Scene2d;
+import io.tokensieve.datasets.shapes.Scene3d;
 import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.ShapesExample;
 import io.tokensieve.datasets.shapes.ShapesVocabulary;
@@ -163,17 +165,20 @@ public final class Trainer {
     }
 
     /**
-     * Classes of each kind of the patch-label head: colour, shape, glyph; with patch positions, column and row; and
-     * with positions on the tokens as well, column and row once more (read from the projected tokens).
+     * Classes of each kind of the patch-label head: colour, shape, glyph; with {@link TrainSettings#label3d}, the 3D
+     * shape; with patch positions, column and row; and with positions on the tokens as well, column and row once more
+     * (read from the projected tokens).
      */
     static int[] auxClasses(TrainSettings s) {
-        int[] kinds = {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS};
+        int[] kinds = s.label3d() ? new int[] {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS, PatchLabels.SHAPES_3D}
+                : new int[] {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS};
         if (!s.patchPosition()) {
             return kinds;
         }
         int g = s.grid();
-        return s.positionOnTokens() ? new int[] {kinds[0], kinds[1], kinds[2], g, g, g, g}
-                : new int[] {kinds[0], kinds[1], kinds[2], g, g};
+        int[] out = Arrays.copyOf(kinds, kinds.length + (s.positionOnTokens() ? 4 : 2));
+        Arrays.fill(out, kinds.length, out.length, g);
+        return out;
     }
 
     /**
@@ -228,23 +233,52 @@ public final class Trainer {
 
     /** The patch-label head's labels of a 2D scene ({@link #auxClasses} kinds). */
     static int[][] patchLabels(Scene2d scene, TrainSettings s) {
-        if (!s.patchPosition()) {
-            return PatchLabels.of(scene, s.grid());
-        }
         int[] owner = PatchLabels.objects(scene, s.grid());
-        int[][] l = PatchLabels.withPosition(PatchLabels.of(scene, owner, s.grid()), owner, s.grid());
+        int[][] l = PatchLabels.of(scene, owner, s.grid());
+        if (s.label3d()) { // no 3D shape on a 2D image: its kind unlabelled
+            l = Arrays.copyOf(l, l.length + 1);
+            l[l.length - 1] = new int[owner.length];
+            Arrays.fill(l[l.length - 1], -1);
+        }
+        return withPositions(l, owner, s);
+    }
+
+    /**
+     * The patch-label head's labels of one view of a 3D example ({@link #auxClasses} kinds; {@link PatchLabels#ofView}):
+     * its position kinds, if any, unlabelled (a view's cells are not where its objects are in the scene).
+     */
+    static int[][] viewLabels(PosedView view, Scene3d scene, TrainSettings s) {
+        int[][] l = PatchLabels.ofView(view, scene, s.grid());
+        int[] none = new int[l[0].length];
+        Arrays.fill(none, -1);
+        return withPositions(l, none, s);
+    }
+
+    /** {@code labels} with the column and row kinds {@link #auxClasses} adds (unlabelled where {@code owner} is -1). */
+    private static int[][] withPositions(int[][] labels, int[] owner, TrainSettings s) {
+        if (!s.patchPosition()) {
+            return labels;
+        }
+        int[][] l = PatchLabels.withPosition(labels, owner, s.grid());
         if (!s.positionOnTokens()) {
             return l;
         }
-        int[][] both = java.util.Arrays.copyOf(l, l.length + 2);
+        int[][] both = Arrays.copyOf(l, l.length + 2);
         both[l.length] = l[l.length - 2]; // the same column and row labels, for the kinds on the tokens
         both[l.length + 1] = l[l.length - 1];
         return both;
     }
 
-    /** Token id of every patch-label word ({@link PatchLabels#words()}), -1 for background. */
-    static int[][] labelTokens(WordLevelTokenizer wl) {
+    /**
+     * Token id of every patch-label word ({@link PatchLabels#words()}, with {@link TrainSettings#label3d} the 3D shapes'
+     * too, {@link PatchLabels#words3d()}), -1 for background.
+     */
+    static int[][] labelTokens(WordLevelTokenizer wl, TrainSettings s) {
         String[][] words = PatchLabels.words();
+        if (s.label3d()) {
+            words = Arrays.copyOf(words, words.length + 1);
+            words[words.length - 1] = PatchLabels.words3d();
+        }
         int[][] ids = new int[words.length][];
         for (int k = 0; k < words.length; k++) {
             ids[k] = new int[words[k].length];
@@ -260,7 +294,7 @@ public final class Trainer {
                                            AuxPatchHead readout, AuxPatchHead lookup, WordLevelTokenizer wl) {
         TrainingForward forward = new TrainingForward(model, settings.segWeight(), aux, settings.auxWeight());
         if (settings.groundWeight() > 0) {
-            forward.withGrounding(labelTokens(wl), settings.groundWeight());
+            forward.withGrounding(labelTokens(wl, settings), settings.groundWeight());
         }
         if (settings.promptWeight() > 0) {
             forward.withPromptLoss(settings.promptWeight());
@@ -606,7 +640,7 @@ public final class Trainer {
         int[] layers = model.config().resolvedFeatureLayers();
         int top = Arrays.stream(layers).max().orElse(0);
         // a projector the stage trains keeps the grounding loss too, so its tokens stay where the decoder expects them
-        int[][] words = aux.readsTokens() && settings.groundWeight() > 0 ? labelTokens(tokenizer()) : null;
+        int[][] words = aux.readsTokens() && settings.groundWeight() > 0 ? labelTokens(tokenizer(), settings) : null;
         Map<String, NDArray> params = new LinkedHashMap<>();
         weights.all().forEach((k, v) -> {
             // kinds on the projected tokens need the projector to pass what they ask: a projector trained without

@@ -509,8 +509,8 @@ class TrainCommandTest {
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",
-                "--point-seg", "--point-3d=true", "--point-split", "--patch-position", "--position-on-tokens", "--position-share", "0.25", "--point-weight", "2.5", "--step-schedule", "--no-eval", "--out",
-                out.toString());
+                "--point-seg", "--point-3d=true", "--point-split", "--patch-position", "--position-on-tokens", "--position-share", "0.25", "--point-weight", "2.5", "--step-schedule", "--label-3d", "--no-eval",
+                "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
@@ -522,6 +522,7 @@ class TrainCommandTest {
         assertTrue(info.get("settings").get("patchPosition").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("positionOnTokens").asBoolean(), info.toString());
         assertEquals(0.25, info.get("settings").get("positionShare").asDouble(), info.toString());
+        assertTrue(info.get("settings").get("label3d").asBoolean(), info.toString());
         Cli.Result share = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-share", "2", "--no-eval",
                 "--out", tmp.resolve("share").toString());
         assertEquals(2, share.code(), share.err());

@@ -84,8 +84,8 @@ class CaptionExampleTest {
     @Test
     void everyPatchLabelClassHasAWordInTheVocabulary() {
         WordLevelTokenizer wl = Trainer.tokenizer();
-        int[][] ids = Trainer.labelTokens(wl);
-        int[] classes = {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS};
+        int[][] ids = Trainer.labelTokens(wl, TrainSettings.sieveTiny().withLabel3d(true));
+        int[] classes = {PatchLabels.COLOURS, PatchLabels.SHAPES, PatchLabels.GLYPHS, PatchLabels.SHAPES_3D};
         assertEquals(classes.length, ids.length);
         for (int k = 0; k < ids.length; k++) {
             assertEquals(classes[k], ids[k].length, "kind " + k);

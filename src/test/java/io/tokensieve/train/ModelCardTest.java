@@ -66,6 +66,8 @@ class ModelCardTest {
                 reproduce(dir, preset.withPointSplit(!preset.pointSplit())));
         assertEquals("`./sieve train --preset sieve-tiny --patch-position=" + !preset.patchPosition() + " --out DIR`",
                 reproduce(dir, preset.withPatchPosition(!preset.patchPosition())));
+        assertEquals("`./sieve train --preset sieve-tiny --label-3d=" + !preset.label3d() + " --out DIR`",
+                reproduce(dir, preset.withLabel3d(!preset.label3d())));
         assertEquals("`./sieve train --preset sieve-tiny --patch-position=true --position-on-tokens=true --out DIR`",
                 reproduce(dir, preset.withPatchPosition(true).withPositionOnTokens(true)));
         assertEquals("`./sieve train --preset sieve-tiny --position-2d=false --out DIR`",

@@ -420,14 +420,14 @@ class PointingTest {
     }
 
     /** Whether a world point lies in (or on) the object's bounding cylinder, with 2 cm of tolerance. */
-    private static boolean within(Object3d o, double[] p) {
+    static boolean within(Object3d o, double[] p) {
         double tol = 0.02;
         double r = Math.hypot(p[0] - o.x(), p[1] - o.y());
         return r <= o.radius() * Math.sqrt(2) + tol && p[2] >= o.z0() - tol && p[2] <= o.top() + tol;
     }
 
     /** The training tokenizer, saved as tokenizer.json and loaded back as training loads it. */
-    private static SieveTokenizer loaded(WordLevelTokenizer wl) throws Exception {
+    static SieveTokenizer loaded(WordLevelTokenizer wl) throws Exception {
         Path dir = Files.createTempDirectory("tok");
         try {
             wl.save(dir);
@@ -437,7 +437,7 @@ class PointingTest {
         }
     }
 
-    private static ShapesTrainData data(TrainSettings s, SieveTokenizer tok, WordLevelTokenizer wl) {
+    static ShapesTrainData data(TrainSettings s, SieveTokenizer tok, WordLevelTokenizer wl) {
         return new ShapesTrainData(s, tok, new ClipImageProcessor(PreprocessorConfig.clip(s.imageSize())),
                 PromptTemplate.LLAVA15, wl.id(WordLevelTokenizer.EOS));
     }

@@ -35,7 +35,7 @@ class TrainSettingsTest {
         // distinct values in every field, so a field copied from the wrong place shows
         TrainSettings t = TrainSettings.sieveTiny().continuing("/m", 3e-4f).withShapeFirstCaptions(0.25)
                 .withPointAbsent(true).withPointSeg(true).withPoint3d(true).withSegRefine(12).withStepSchedule(true)
-                .withPointSplit(false).withDataSeed(4321).withInitSeed(77);
+                .withPointSplit(false).withDataSeed(4321).withInitSeed(77).withLabel3d(true);
         assertEquals(t, t.with(e -> { }));
         assertEquals(TrainSettings.smoke(3), TrainSettings.smoke(3).with(e -> { }));
     }
@@ -63,6 +63,7 @@ class TrainSettingsTest {
         assertEquals(Set.of("position2d", "position2dAfterProjector"), changed(none, none.withPosition2dAfterProjector(true)),
                 "after the projector implies the table");
         assertEquals(Set.of("position2d"), changed(none, none.withPosition2d(true)));
+        assertEquals(Set.of("label3d"), changed(t, t.withLabel3d(!t.label3d())));
         assertEquals(Set.of("patchPosition"), changed(t, t.withPatchPosition(true)));
         assertEquals(Set.of("positionOnTokens"), changed(t, t.withPositionOnTokens(true)));
         assertEquals(Set.of("positionShare"), changed(t, t.withPositionShare(0.5)));

@@ -13,6 +13,8 @@ public final class PatchLabels {
     public static final int COLOURS = Colour.values().length + 1;
     public static final int SHAPES = Shape2d.values().length + 1;
     public static final int GLYPHS = BitmapFont.characters().size() + 1;
+    /** Classes of the 3D-shape kind of a rendered 3D view's labels ({@link #ofView}), background included. */
+    public static final int SHAPES_3D = Shape3d.values().length + 1;
 
     private PatchLabels() {}
 
@@ -35,6 +37,39 @@ public final class PatchLabels {
             glyph[i + 1] = Phrases.characterAnswer(chars.get(i));
         }
         return new String[][] {colour, shape, glyph};
+    }
+
+    /** The word of every 3D-shape class ({@link #SHAPES_3D}); index 0 (background) is null. */
+    public static String[] words3d() {
+        String[] out = new String[SHAPES_3D];
+        for (Shape3d s : Shape3d.values()) {
+            out[s.ordinal() + 1] = s.word();
+        }
+        return out;
+    }
+
+    /**
+     * Per-patch labels of one rendered view of a 3D scene, from the scene graph and the view's object-id map (never
+     * from its pixels), as {colour[grid^2], shape[grid^2], glyph[grid^2], shape3d[grid^2]}: colour and 3D shape of the
+     * object owning each cell as {@link #objects(int[], int, int)} assigns it (0 = floor, sky); the 2D shape kind is
+     * -1 (no label: no 2D shape is there) and the glyph kind 0 (3D objects carry no printed character).
+     */
+    public static int[][] ofView(PosedView view, Scene3d scene, int grid) {
+        int[] owner = objects(view.objectIds(), scene.objects().size(), grid);
+        int n = grid * grid;
+        int[] colour = new int[n];
+        int[] shape = new int[n];
+        int[] glyph = new int[n];
+        int[] shape3d = new int[n];
+        java.util.Arrays.fill(shape, -1);
+        for (int p = 0; p < n; p++) {
+            if (owner[p] >= 0) {
+                Object3d o = scene.object(owner[p]);
+                colour[p] = o.colour().ordinal() + 1;
+                shape3d[p] = o.shape().ordinal() + 1;
+            }
+        }
+        return new int[][] {colour, shape, glyph, shape3d};
     }
 
     /** {colour[grid^2], shape[grid^2], glyph[grid^2]} in raster order. */

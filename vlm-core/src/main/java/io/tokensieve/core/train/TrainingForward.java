@@ -871,7 +871,7 @@ public final class TrainingForward {
             for (int kind = 0; kind < Math.min(l.length, labelTokens.length); kind++) {
                 for (int p = 0; p < per; p++) {
                     int c = l[kind][p];
-                    int tok = c < labelTokens[kind].length ? labelTokens[kind][c] : -1;
+                    int tok = c >= 0 && c < labelTokens[kind].length ? labelTokens[kind][c] : -1; // -1: unlabelled
                     if (tok >= 0) {
                         rows.add((long) img * per + p);
                         targets.add((long) tok);
