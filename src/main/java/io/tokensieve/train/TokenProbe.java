@@ -139,6 +139,7 @@ public final class TokenProbe {
         int d = (int) vm.config().text().hiddenSize();
         String[] shapeWords = PatchLabels.words3d();
         int[] shapeIds = new int[shapeWords.length];
+        shapeIds[0] = -1; // background: no word
         for (int cls = 1; cls < shapeWords.length; cls++) {
             long[] t = vm.tokenizer().encodePlain(shapeWords[cls]);
             shapeIds[cls] = t.length == 1 ? (int) t[0] : -1;
@@ -169,7 +170,8 @@ public final class TokenProbe {
                                 continue;
                             }
                             total[k]++;
-                            if (1 + argmax(cos[k], p * classes + 1, classes - 1) == y) {
+                            if (1 + argmax(cos[k], p * classes + 1, classes - 1) == y
+                                    && cos[k][p * classes + y] > Double.NEGATIVE_INFINITY) {
                                 nearest[k]++;
                             }
                             if (k == 0 && logits != null && argmax(logits, p * classes, classes) == y) {
