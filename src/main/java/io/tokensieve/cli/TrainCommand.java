@@ -66,7 +66,7 @@ final class TrainCommand implements Callable<Integer> {
     Boolean pointAbsent;
 
     @Option(names = "--point-seg", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "pointing "
-            + "targets for segmentation: the [SEG] position onto the referred object (default: the preset's; sieve-tiny: off)")
+            + "targets for segmentation: the [SEG] position onto the referred object (default: the preset's; sieve-tiny: on)")
     Boolean pointSeg;
 
     @Option(names = "--point-3d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "pointing "
@@ -106,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--label-3d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
             description = "the views of 3D examples get patch labels too: the patch-label head classifies their patches "
             + "by the colour and 3D shape of the object shown, and the grounding loss pulls those tokens to the words "
-            + "(default: the preset's; sieve-tiny: off)")
+            + "(default: the preset's; sieve-tiny: on)")
     Boolean label3d;
 
     @Option(names = "--position-share", paramLabel = "F", description = "share (0 to 1) of the VQA track's training "

@@ -104,13 +104,14 @@ public record TrainSettings(
         early.put("seg", 0.15);
         return new TrainSettings("sieve-tiny", 224, 28, 256, 5, 8, 256, 8, 8, 2, 688, 64,
                 16, 6000, 1e-3f, 0.05f, 150, 0.01f, 1.0f, 1.0f, 1.0f, 1.0f, 0.5f, 1.0f, 1000, 1, 2, 3, mix, early, 0.5, 100,
-                // point-split: the pointing loss's two halves of heads on the two objects a question compares
-                85, null, 2500, 0.0, false, false, false, 0, false, true, false, false, 0.0, 0, 1.0f, Map.of(),
+                // point-seg: the [SEG] position points at the referred object; point-split: the pointing loss's two
+                // halves of heads on the two objects a question compares
+                85, null, 2500, 0.0, false, true, false, 0, false, true, false, false, 0.0, 0, 1.0f, Map.of(),
                 DEFAULT_ROPE_THETA,
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers; then a 2D position embedding
-                // added after the projector
-                1f, 4f, 2, true, true, false);
+                // added after the projector; patch labels and grounding for the views of 3D examples
+                1f, 4f, 2, true, true, true);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */

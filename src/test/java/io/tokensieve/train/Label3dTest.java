@@ -34,7 +34,7 @@ class Label3dTest {
         WordLevelTokenizer wl = Trainer.tokenizer();
         try (SieveTokenizer tok = PointingTest.loaded(wl)) {
             TrainSettings s = TrainSettings.sieveTiny();
-            ShapesTrainData off = PointingTest.data(s, tok, wl);
+            ShapesTrainData off = PointingTest.data(s.withLabel3d(false), tok, wl);
             ShapesTrainData on = PointingTest.data(s.withLabel3d(true), tok, wl);
             int per = s.grid() * s.grid();
             int cell = ShapesBench.IMAGE_SIZE / s.grid();

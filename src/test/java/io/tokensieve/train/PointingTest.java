@@ -336,7 +336,7 @@ class PointingTest {
         WordLevelTokenizer wl = Trainer.tokenizer();
         try (SieveTokenizer tok = loaded(wl)) {
             TrainSettings s = TrainSettings.sieveTiny();
-            ShapesTrainData off = data(s, tok, wl);
+            ShapesTrainData off = data(s.withPointSeg(false), tok, wl);
             ShapesTrainData on = data(s.withPointSeg(true), tok, wl);
             long segId = wl.id(WordLevelTokenizer.SEG);
             int pointed = 0;

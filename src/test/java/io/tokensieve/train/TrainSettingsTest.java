@@ -50,7 +50,7 @@ class TrainSettingsTest {
         assertEquals(3.5, t.withMaxMinutes(3.5).maxMinutes());
         assertEquals(Set.of("shapeFirstCaptions"), changed(t, t.withShapeFirstCaptions(0.5)));
         assertEquals(Set.of("pointAbsent"), changed(t, t.withPointAbsent(true)));
-        assertEquals(Set.of("pointSeg"), changed(t, t.withPointSeg(true)));
+        assertEquals(Set.of("pointSeg"), changed(t, t.withPointSeg(!t.pointSeg())));
         assertEquals(Set.of("pointWeight"), changed(t, t.withPointWeight(2.5f)));
         assertEquals(Set.of("point3d"), changed(t, t.withPoint3d(true)));
         assertEquals(Set.of("segRefine"), changed(t, t.withSegRefine(16)));
