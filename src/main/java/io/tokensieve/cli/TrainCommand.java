@@ -69,6 +69,12 @@ final class TrainCommand implements Callable<Integer> {
             + "targets for segmentation: the [SEG] position onto the referred object (default: the preset's; sieve-tiny: on)")
     Boolean pointSeg;
 
+    @Option(names = "--point-seg-anchor", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "(with --point-seg) a reasoning sentence that finds its target through another object "
+            + "(\"Which shape is to the left of the blue triangle?\") points the second half of the pointed heads at "
+            + "that object and the first half at the target (default: the preset's; sieve-tiny: off)")
+    Boolean pointSegAnchor;
+
     @Option(names = "--point-3d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "pointing "
             + "targets for 3D questions: the answer onto its objects in every view (default: the preset's; sieve-tiny: off)")
     Boolean point3d;
@@ -272,6 +278,9 @@ final class TrainCommand implements Callable<Integer> {
         if (pointSeg != null) {
             s = s.withPointSeg(pointSeg);
         }
+        if (pointSegAnchor != null) {
+            s = s.withPointSegAnchor(pointSegAnchor);
+        }
         if (point3d != null) {
             s = s.withPoint3d(point3d);
         }
@@ -336,6 +345,10 @@ final class TrainCommand implements Callable<Integer> {
             throw new Errors.UserException("--key-lookup-weight works on the pointed layers: it needs --point-weight above 0"
                     + (keyLookupWeight == null ? " (the " + s.preset() + " preset has --key-lookup-weight "
                     + s.keyLookupWeight() + "; add --key-lookup-weight 0)" : ""));
+        }
+        if (s.pointSegAnchor() && !(s.pointSeg() && s.pointWeight() > 0)) {
+            throw new Errors.UserException("--point-seg-anchor splits the [SEG] position's pointing: it needs --point-seg"
+                    + " and --point-weight above 0");
         }
         if (s.positionOnTokens() && !s.patchPosition()) {
             throw new Errors.UserException("--position-on-tokens needs --patch-position (it says where the position labels are read)");

@@ -75,7 +75,8 @@ public final class ModelCard {
                 s.batchSize(), s.peakLr(), s.warmupSteps(), 100 * s.minLrFraction(), s.weightDecay(), s.clipNorm(),
                 s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(),
                 (s.pointAbsent() ? "; onto the first token when it names no object that is there" : "")
-                        + (s.pointSeg() ? "; the [SEG] position onto the referred object" : "")
+                        + (s.pointSeg() ? "; the [SEG] position onto the referred object" + (s.pointSegAnchor()
+                        ? " (for a reasoning sentence, half of the heads onto the object it names)" : "") : "")
                         + (s.point3d() ? "; 3D answers onto their objects in every view" : "")
                         + (s.pointSplit() ? "; a question comparing two objects, half of the heads onto each" : ""),
                 s.pointWeight(),
@@ -241,6 +242,7 @@ public final class ModelCard {
                 ? " --point-question-weight " + s.questionPointWeight() : "");
         o.append(s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "");
         o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");
+        o.append(s.pointSegAnchor() != preset.pointSegAnchor() ? " --point-seg-anchor=" + s.pointSegAnchor() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");
         o.append(s.pointSplit() != preset.pointSplit() ? " --point-split=" + s.pointSplit() : "");
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");

@@ -80,6 +80,25 @@ final class Pointing {
     }
 
     /**
+     * Targets for a reasoning sentence's segmentation answer that finds its target through another object, the
+     * {@code anchorId} ("the blue triangle" of "Which shape is to the left of the blue triangle?"): {@code [0]} as
+     * {@link #forSegmentation(Scene2d, int, int, long[], long, int)} (the target, for the first half of the pointed
+     * heads), {@code [1]} the cells the anchor owns at the same position (for the second half). Null when either
+     * owns no cell or the answer has no {@code [SEG]} (then the unsplit targets apply).
+     */
+    static int[][][] forSegmentation(Scene2d scene, int targetId, int anchorId, int grid, long[] answer, long segId,
+                                     int answerTokens) {
+        int[][] first = forSegmentation(scene, targetId, grid, answer, segId, answerTokens);
+        int[][] second = forSegmentation(scene, anchorId, grid, answer, segId, answerTokens);
+        for (int k = 0; k < answerTokens; k++) {
+            if ((first[k] == null) != (second[k] == null)) {
+                return null;
+            }
+        }
+        return java.util.Arrays.stream(first).allMatch(java.util.Objects::isNull) ? null : new int[][][] {first, second};
+    }
+
+    /**
      * Targets for a 3D question: the first answer token points at the patches of every view that show the objects
      * the answer is about, numbered across the views ({@code view * grid * grid + cell}); {@code owners} holds each
      * view's cell owners ({@link PatchLabels#objects(int[], int, int)}).

@@ -136,7 +136,10 @@ public final class ShapesTrainData implements AutoCloseable {
             xyz = null;
         }
         int[][][] split = settings.pointSplit() && ex instanceof VqaExample v
-                ? Pointing.forComparison(v.question(), v.scene(), settings.grid(), target.length) : null;
+                ? Pointing.forComparison(v.question(), v.scene(), settings.grid(), target.length)
+                : settings.pointSeg() && settings.pointSegAnchor() && ex instanceof SegExample s && s.anchorId() >= 0
+                ? Pointing.forSegmentation(s.scene(), s.targetId(), s.anchorId(), settings.grid(), plain,
+                tokenizer.tokenId(WordLevelTokenizer.SEG), target.length) : null;
         int[][] pointing = split != null ? split[0] : pointing(ex, plain, target.length);
         int[][] second = split != null ? split[1] : null;
         int[] readout = settings.positionReadout() > 0 && ex instanceof VqaExample v

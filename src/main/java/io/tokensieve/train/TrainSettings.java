@@ -70,7 +70,8 @@ public record TrainSettings(
         int nameReadout,
         boolean position2d,
         boolean position2dAfterProjector,
-        boolean label3d) {
+        boolean label3d,
+        boolean pointSegAnchor) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -111,7 +112,7 @@ public record TrainSettings(
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers; then a 2D position embedding
                 // added after the projector; patch labels and grounding for the views of 3D examples
-                1f, 4f, 2, true, true, true);
+                1f, 4f, 2, true, true, true, false);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
@@ -138,7 +139,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
                 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
-                0f, 1f, 0, false, false, false);
+                0f, 1f, 0, false, false, false, false);
     }
 
     public TrainSettings withSteps(int n) {
@@ -206,6 +207,16 @@ public record TrainSettings(
     /** With pointing targets for segmentation answers: the {@code [SEG]} position onto the referred object. */
     public TrainSettings withPointSeg(boolean on) {
         return with(e -> e.pointSeg = on);
+    }
+
+    /**
+     * With {@link #pointSeg}, a reasoning sentence that finds its target through another object ("Which shape is to the
+     * left of the blue triangle?") gets that object as second pointing target: the second half of the pointed heads
+     * looks at it and the first half at the target, so the later pointed layer can find the target from where and
+     * what the object is; phrases and sentences that name no such object point every pointed head at the target.
+     */
+    public TrainSettings withPointSegAnchor(boolean on) {
+        return with(e -> e.pointSegAnchor = on);
     }
 
     /** With pointing targets for 3D questions: the answer onto its objects' patches in every view. */
@@ -494,6 +505,7 @@ public record TrainSettings(
         boolean position2d;
         boolean position2dAfterProjector;
         boolean label3d;
+        boolean pointSegAnchor;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -551,6 +563,7 @@ public record TrainSettings(
             position2d = t.position2d;
             position2dAfterProjector = t.position2dAfterProjector;
             label3d = t.label3d;
+            pointSegAnchor = t.pointSegAnchor;
         }
 
         TrainSettings build() {
@@ -561,7 +574,7 @@ public record TrainSettings(
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
                     positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout,
-                    position2d, position2dAfterProjector, label3d);
+                    position2d, position2dAfterProjector, label3d, pointSegAnchor);
         }
     }
 

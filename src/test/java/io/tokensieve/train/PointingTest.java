@@ -375,6 +375,49 @@ class PointingTest {
     }
 
     @Test
+    void aReasoningSentencePointsHalfOfTheHeadsAtTheObjectItNamesOnlyWhenAskedTo() throws Exception {
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        try (SieveTokenizer tok = loaded(wl)) {
+            TrainSettings s = TrainSettings.sieveTiny().withPointSeg(true);
+            ShapesTrainData plain = data(s.withPointSegAnchor(false), tok, wl);
+            ShapesTrainData anchored = data(s.withPointSegAnchor(true), tok, wl);
+            int split = 0;
+            for (int i = 0; i < 80; i++) {
+                SegExample ex = ShapesBench.seg(1000, i);
+                TrainExample without = plain.convert(ex);
+                TrainExample with = anchored.convert(ex);
+                assertNull(without.pointingSecond(), "no second targets without --point-seg-anchor");
+                // the first half of the heads keeps the target either way
+                assertEquals(java.util.Arrays.deepToString(without.pointing()), java.util.Arrays.deepToString(with.pointing()),
+                        ex.expression());
+                if (ex.anchorId() < 0) {
+                    assertNull(with.pointingSecond(), ex.expression() + " names no other object");
+                    continue;
+                }
+                if (with.pointingSecond() == null) {
+                    continue; // target or anchor owns no cell
+                }
+                split++;
+                // independent of the cell owners: the anchor's pixels cover every cell of the second targets
+                boolean[] anchorMask = new boolean[ex.scene().idMap().length];
+                for (int p = 0; p < anchorMask.length; p++) {
+                    anchorMask[p] = ex.scene().idMap()[p] == ex.anchorId();
+                }
+                float[] cover = ShapesTrainData.coverage(anchorMask, ShapesBench.IMAGE_SIZE, s.grid());
+                for (int k = 0; k < with.pointing().length; k++) {
+                    assertEquals(with.pointing()[k] == null, with.pointingSecond()[k] == null, "same positions");
+                    if (with.pointingSecond()[k] != null) {
+                        for (int cell : with.pointingSecond()[k]) {
+                            assertTrue(cover[cell] > 0, ex.expression() + ": cell " + cell + " outside the anchor");
+                        }
+                    }
+                }
+            }
+            assertTrue(split >= 15, "sentences with an anchor point at it: " + split);
+        }
+    }
+
+    @Test
     void threeDAnswersPointAtTheirObjectsInEveryView() throws Exception {
         WordLevelTokenizer wl = Trainer.tokenizer();
         try (SieveTokenizer tok = loaded(wl)) {

@@ -14,10 +14,13 @@ import java.util.List;
  * @param target the target polygon written to the JSON (label "target")
  * @param mask ground truth, row-major 224x224: the rasterised target polygon (see {@link Polygon})
  * @param targetId id of the target in the scene graph
+ * @param anchorId id of the object a reasoning sentence finds the target through ("the blue triangle" of "Which
+ *     shape is to the left of the blue triangle?", the object named by "closest to", "the same colour as"), -1 for
+ *     phrases and for sentences that name none ("the largest"); scene-graph knowledge for training, not written
  * @param scene the scene graph the target was chosen from
  */
 public record SegExample(String id, RgbImage image, String expression, boolean isSentence, Polygon target, boolean[] mask,
-                         int targetId, Scene2d scene) implements ShapesExample {
+                         int targetId, int anchorId, Scene2d scene) implements ShapesExample {
     @Override
     public Track track() {
         return Track.SEG;

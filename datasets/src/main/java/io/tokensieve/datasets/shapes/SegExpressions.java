@@ -16,7 +16,11 @@ final class SegExpressions {
     static final int MARGIN = 16;
     static final int CLEAR = 4;
 
-    record Expression(String text, boolean isSentence, int targetId, String family) {}
+    /**
+     * @param anchorId the object a reasoning sentence finds its target through ("the blue triangle" of "Which shape is
+     *     to the left of the blue triangle?"), -1 for phrases and for sentences that name none ("the largest")
+     */
+    record Expression(String text, boolean isSentence, int targetId, String family, int anchorId) {}
 
     private SegExpressions() {}
 
@@ -46,7 +50,7 @@ final class SegExpressions {
                 String text = r.definite();
                 if (r.unique(scene) && !seen.contains(text)) {
                     seen.add(text);
-                    out.add(new Expression(text, false, t.id(), REFERRING));
+                    out.add(new Expression(text, false, t.id(), REFERRING, -1));
                 }
             }
         }
@@ -107,7 +111,7 @@ final class SegExpressions {
             }
         }
         if (hit != null && unoccluded(hit)) {
-            out.add(new Expression(text, true, hit.id(), REASONING));
+            out.add(new Expression(text, true, hit.id(), REASONING, a.id()));
         }
     }
 
@@ -133,7 +137,7 @@ final class SegExpressions {
         }
         boolean clear = nearest ? bestD <= 0.75 * second : bestD >= 1.25 * second;
         if (clear) {
-            out.add(new Expression(text, true, best.id(), REASONING));
+            out.add(new Expression(text, true, best.id(), REASONING, a.id()));
         }
     }
 
@@ -148,7 +152,7 @@ final class SegExpressions {
             }
         }
         if (hit != null && unoccluded(hit)) {
-            out.add(new Expression(text, true, hit.id(), REASONING));
+            out.add(new Expression(text, true, hit.id(), REASONING, a.id()));
         }
     }
 
@@ -166,7 +170,7 @@ final class SegExpressions {
             }
         }
         if (best != null && unoccluded(best) && scene.objects().size() >= 2) {
-            out.add(new Expression(text, true, best.id(), REASONING));
+            out.add(new Expression(text, true, best.id(), REASONING, -1));
         }
     }
 
@@ -183,7 +187,7 @@ final class SegExpressions {
             }
         }
         if (best != null && unoccluded(best) && scene.objects().size() >= 2) {
-            out.add(new Expression(text, true, best.id(), REASONING));
+            out.add(new Expression(text, true, best.id(), REASONING, -1));
         }
     }
 }

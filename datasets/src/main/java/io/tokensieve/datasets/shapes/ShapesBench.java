@@ -126,7 +126,7 @@ public final class ShapesBench {
             SceneObject target = scene.object(e.targetId());
             int size = IMAGE_SIZE;
             return new SegExample(String.format("shapes_%06d", index), Renderer2d.render(scene), e.text(),
-                    e.isSentence(), target.outline(), target.outline().rasterise(size, size), target.id(), scene);
+                    e.isSentence(), target.outline(), target.outline().rasterise(size, size), target.id(), e.anchorId(), scene);
         }
     }
 

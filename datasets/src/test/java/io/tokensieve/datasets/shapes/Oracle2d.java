@@ -134,6 +134,16 @@ final class Oracle2d {
     }
 
     /** The object a segmentation expression refers to, recomputed from the graph (fails when not unique). */
+    /**
+     * The object a reasoning sentence relates its target to ("the blue triangle" of "Which shape is to the left of
+     * the blue triangle?"), read from the text; null for phrases and for sentences that name none.
+     */
+    static SceneObject segAnchor(Scene2d scene, String text) {
+        Matcher m = match("Which (?:shape|object) (?:is to the left of|is to the right of|is above|is below|is closest to"
+                + "|is farthest from|has the same colour as|has the same shape as) (the .+)\\?", text);
+        return m == null ? null : definite(scene, m.group(1));
+    }
+
     static SceneObject segTarget(Scene2d scene, String text) {
         Matcher m;
         List<SceneObject> all = scene.objects();

@@ -211,6 +211,19 @@ class ShapesBenchTest {
     }
 
     @Test
+    void reasoningSentencesKnowTheObjectTheyNameAsAnchor() {
+        int anchored = 0;
+        for (int i = 0; i < 160; i++) {
+            SegExample ex = ShapesBench.seg(SEED, i);
+            SceneObject anchor = Oracle2d.segAnchor(ex.scene(), ex.expression());
+            assertEquals(anchor == null ? -1 : anchor.id(), ex.anchorId(), ex.expression());
+            assertNotEquals(ex.targetId(), ex.anchorId(), ex.expression());
+            anchored += anchor != null ? 1 : 0;
+        }
+        assertTrue(anchored >= 30, "sentences with an anchor: " + anchored + " of 80");
+    }
+
+    @Test
     void inContextAttributeIsImpliedOnlyByTheDemos() {
         Set<String> instructions = new HashSet<>();
         Set<String> questions = new HashSet<>();
