@@ -112,6 +112,28 @@ public final class AttentionProbe {
             groups.add("segmentation, " + x.family() + ": at the [SEG] position");
             shares.add((double) target.length / per);
             ranges.add(new int[] {0, pointed});
+            // a sentence that finds its target through another object: where the heads look, on each of the two
+            // (the pointed heads split as --point-seg-anchor splits them, and the heads the pointing leaves alone)
+            int[][] anchor = x.anchorId() < 0 || pointed < 2 ? null
+                    : Pointing.forSegmentation(x.scene(), x.anchorId(), grid, plain, segId, answer.length);
+            int[] anchorCells = anchor == null ? null
+                    : java.util.Arrays.stream(anchor).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            if (anchorCells != null) {
+                String of = "segmentation, reasoning naming another object: at the [SEG] position, ";
+                batch.add(new TrainExample(vm.promptIdsForContent(x.prompt()), answer, List.of(px), null, null, "seg", null, pointing));
+                groups.add(of + "on the target: heads 0.." + (split - 1));
+                shares.add((double) target.length / per);
+                ranges.add(new int[] {0, split});
+                for (int[] r : pointed < heads ? List.of(new int[] {split, pointed}, new int[] {pointed, heads})
+                        : List.of(new int[] {split, pointed})) {
+                    batch.add(new TrainExample(vm.promptIdsForContent(x.prompt()), answer, List.of(px), null, null, "seg", null,
+                            anchor));
+                    groups.add(of + "on the object named: heads " + r[0] + ".." + (r[1] - 1)
+                            + (r[0] >= pointed ? " (not pointed)" : ""));
+                    shares.add((double) anchorCells.length / per);
+                    ranges.add(r);
+                }
+            }
             if (batch.size() >= BATCH) {
                 add(forward, vm, batch, groups, shares, ranges, sums, layers, heads);
             }

@@ -213,6 +213,23 @@ class BundledModelTest {
             expressions += Integer.parseInt(seg.group(1));
         }
         assertTrue(expressions >= 6 && expressions <= 8, r.out());
+        // a sentence that names another object is measured on the target and on that object, in three head ranges
+        int anchored = 0;
+        for (int i = 0; i < 8; i++) {
+            anchored += io.tokensieve.datasets.shapes.ShapesBench.seg(777, i).anchorId() >= 0 ? 1 : 0;
+        }
+        int[] anchorRows = new int[3];
+        String[] ranges = {"on the target: heads 0\\.\\.1", "on the object named: heads 2\\.\\.3",
+            "on the object named: heads 4\\.\\.7 \\(not pointed\\)"};
+        for (int k = 0; k < 3; k++) {
+            java.util.regex.Matcher a = java.util.regex.Pattern.compile("\\| segmentation, reasoning naming another object: at "
+                    + "the \\[SEG\\] position, " + ranges[k] + " \\| (\\d+) \\|").matcher(r.out());
+            while (a.find()) {
+                anchorRows[k] += Integer.parseInt(a.group(1));
+            }
+        }
+        assertTrue(anchorRows[0] >= 1 && anchorRows[0] <= anchored && anchorRows[0] == anchorRows[1]
+                && anchorRows[1] == anchorRows[2], java.util.Arrays.toString(anchorRows) + " of " + anchored + "\n" + r.out());
         // a comparison is also measured on each of its two objects alone, in the heads --point-split points there
         int[] single = new int[2];
         for (int o = 0; o < 2; o++) {
