@@ -75,6 +75,12 @@ final class TrainCommand implements Callable<Integer> {
             + "that object and the first half at the target (default: the preset's; sieve-tiny: off)")
     Boolean pointSegAnchor;
 
+    @Option(names = "--point-seg-anchor-unpointed", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "(with --point-seg-anchor) the object a reasoning sentence names is looked at by the heads "
+            + "after the pointed ones (the other key-value head) instead of half of the pointed heads, which all keep "
+            + "the target (default: the preset's; sieve-tiny: off)")
+    Boolean pointSegAnchorUnpointed;
+
     @Option(names = "--point-3d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "pointing "
             + "targets for 3D questions: the answer onto its objects in every view (default: the preset's; sieve-tiny: off)")
     Boolean point3d;
@@ -281,6 +287,9 @@ final class TrainCommand implements Callable<Integer> {
         if (pointSegAnchor != null) {
             s = s.withPointSegAnchor(pointSegAnchor);
         }
+        if (pointSegAnchorUnpointed != null) {
+            s = s.withPointSegAnchorUnpointed(pointSegAnchorUnpointed);
+        }
         if (point3d != null) {
             s = s.withPoint3d(point3d);
         }
@@ -349,6 +358,10 @@ final class TrainCommand implements Callable<Integer> {
         if (s.pointSegAnchor() && !(s.pointSeg() && s.pointWeight() > 0)) {
             throw new Errors.UserException("--point-seg-anchor splits the [SEG] position's pointing: it needs --point-seg"
                     + " and --point-weight above 0");
+        }
+        if (s.pointSegAnchorUnpointed() && !s.pointSegAnchor()) {
+            throw new Errors.UserException("--point-seg-anchor-unpointed says which heads --point-seg-anchor uses: it needs"
+                    + " --point-seg-anchor");
         }
         if (s.positionOnTokens() && !s.patchPosition()) {
             throw new Errors.UserException("--position-on-tokens needs --patch-position (it says where the position labels are read)");

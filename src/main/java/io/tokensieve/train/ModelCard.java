@@ -76,7 +76,9 @@ public final class ModelCard {
                 s.segWeight(), s.auxWeight(), s.groundWeight(), s.promptWeight(),
                 (s.pointAbsent() ? "; onto the first token when it names no object that is there" : "")
                         + (s.pointSeg() ? "; the [SEG] position onto the referred object" + (s.pointSegAnchor()
-                        ? " (for a reasoning sentence, half of the heads onto the object it names)" : "") : "")
+                        ? (s.pointSegAnchorUnpointed() ? " (for a reasoning sentence, the heads after the pointed ones onto "
+                        + "the object it names)" : " (for a reasoning sentence, half of the heads onto the object it names)")
+                        : "") : "")
                         + (s.point3d() ? "; 3D answers onto their objects in every view" : "")
                         + (s.pointSplit() ? "; a question comparing two objects, half of the heads onto each" : ""),
                 s.pointWeight(),
@@ -243,6 +245,8 @@ public final class ModelCard {
         o.append(s.pointAbsent() != preset.pointAbsent() ? " --point-absent=" + s.pointAbsent() : "");
         o.append(s.pointSeg() != preset.pointSeg() ? " --point-seg=" + s.pointSeg() : "");
         o.append(s.pointSegAnchor() != preset.pointSegAnchor() ? " --point-seg-anchor=" + s.pointSegAnchor() : "");
+        o.append(s.pointSegAnchorUnpointed() != preset.pointSegAnchorUnpointed()
+                ? " --point-seg-anchor-unpointed=" + s.pointSegAnchorUnpointed() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");
         o.append(s.pointSplit() != preset.pointSplit() ? " --point-split=" + s.pointSplit() : "");
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");

@@ -71,7 +71,8 @@ public record TrainSettings(
         boolean position2d,
         boolean position2dAfterProjector,
         boolean label3d,
-        boolean pointSegAnchor) {
+        boolean pointSegAnchor,
+        boolean pointSegAnchorUnpointed) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -112,7 +113,7 @@ public record TrainSettings(
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers; then a 2D position embedding
                 // added after the projector; patch labels and grounding for the views of 3D examples
-                1f, 4f, 2, true, true, true, false);
+                1f, 4f, 2, true, true, true, false, false);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
@@ -139,7 +140,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
                 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
-                0f, 1f, 0, false, false, false, false);
+                0f, 1f, 0, false, false, false, false, false);
     }
 
     public TrainSettings withSteps(int n) {
@@ -217,6 +218,15 @@ public record TrainSettings(
      */
     public TrainSettings withPointSegAnchor(boolean on) {
         return with(e -> e.pointSegAnchor = on);
+    }
+
+    /**
+     * With {@link #pointSegAnchor}, the object a reasoning sentence names is looked at by the heads after the pointed
+     * ones (heads 4-7 of sieve-tiny's eight, the other key-value head) instead of the second half of the pointed heads,
+     * so that every pointed head keeps the target and its keys serve the target's lookup alone.
+     */
+    public TrainSettings withPointSegAnchorUnpointed(boolean on) {
+        return with(e -> e.pointSegAnchorUnpointed = on);
     }
 
     /** With pointing targets for 3D questions: the answer onto its objects' patches in every view. */
@@ -506,6 +516,7 @@ public record TrainSettings(
         boolean position2dAfterProjector;
         boolean label3d;
         boolean pointSegAnchor;
+        boolean pointSegAnchorUnpointed;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -564,6 +575,7 @@ public record TrainSettings(
             position2dAfterProjector = t.position2dAfterProjector;
             label3d = t.label3d;
             pointSegAnchor = t.pointSegAnchor;
+            pointSegAnchorUnpointed = t.pointSegAnchorUnpointed;
         }
 
         TrainSettings build() {
@@ -574,7 +586,7 @@ public record TrainSettings(
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
                     positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout,
-                    position2d, position2dAfterProjector, label3d, pointSegAnchor);
+                    position2d, position2dAfterProjector, label3d, pointSegAnchor, pointSegAnchorUnpointed);
         }
     }
 

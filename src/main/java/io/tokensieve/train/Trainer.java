@@ -302,6 +302,7 @@ public final class Trainer {
         if (settings.pointWeight() > 0) {
             forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
             forward.withQuestionPointWeight(settings.questionPointWeight());
+            forward.withUnpointedSecondTargets(settings.pointSegAnchorUnpointed() ? "seg" : null);
         }
         if (readout != null) {
             forward.withReadout(readout, settings.nameReadout() > 0 ? settings.nameReadout() : settings.positionReadout(),

@@ -509,7 +509,7 @@ class TrainCommandTest {
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",
-                "--point-seg", "--point-seg-anchor", "--point-3d=true", "--point-split", "--patch-position", "--position-on-tokens", "--position-share", "0.25", "--point-weight", "2.5", "--step-schedule", "--label-3d", "--no-eval",
+                "--point-seg", "--point-seg-anchor", "--point-seg-anchor-unpointed", "--point-3d=true", "--point-split", "--patch-position", "--position-on-tokens", "--position-share", "0.25", "--point-weight", "2.5", "--step-schedule", "--label-3d", "--no-eval",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
@@ -518,6 +518,7 @@ class TrainCommandTest {
         assertEquals(0.5, info.get("settings").get("shapeFirstCaptions").asDouble(), info.toString());
         assertTrue(info.get("settings").get("pointSeg").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("pointSegAnchor").asBoolean(), info.toString());
+        assertTrue(info.get("settings").get("pointSegAnchorUnpointed").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("point3d").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("pointSplit").asBoolean(), info.toString());
         assertTrue(info.get("settings").get("patchPosition").asBoolean(), info.toString());
@@ -538,6 +539,11 @@ class TrainCommandTest {
         assertEquals(2, anchorAlone.code(), anchorAlone.err());
         assertTrue(anchorAlone.err().contains("--point-seg-anchor splits the [SEG] position's pointing: it needs --point-seg"),
                 anchorAlone.err());
+        Cli.Result unpointedAlone = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-seg",
+                "--point-seg-anchor-unpointed", "--no-eval", "--out", tmp.resolve("unpointed").toString());
+        assertEquals(2, unpointedAlone.code(), unpointedAlone.err());
+        assertTrue(unpointedAlone.err().contains("--point-seg-anchor-unpointed says which heads --point-seg-anchor uses"),
+                unpointedAlone.err());
         assertEquals(2.5, info.get("settings").get("pointWeight").asDouble(), info.toString());
         assertTrue(info.get("settings").get("stepSchedule").asBoolean(), info.toString());
         Cli.Result negative = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-weight", "-1", "--no-eval",

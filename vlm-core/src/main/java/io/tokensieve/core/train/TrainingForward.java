@@ -38,6 +38,7 @@ public final class TrainingForward {
     private float pointWeight;
     private int[] pointLayers = new int[0];
     private int pointHeads;
+    private String unpointedSecondTrack; // examples of this track point their second targets with the unpointed heads
     private float questionPointWeight = 1f;
     private AuxPatchHead readout;
     private int readoutLayers;
@@ -120,6 +121,21 @@ public final class TrainingForward {
             throw new IllegalArgumentException("a question's pointing weight must be finite and above 0, got " + w);
         }
         this.questionPointWeight = w;
+        return this;
+    }
+
+    /**
+     * Sends the second pointing targets ({@link TrainExample#pointingSecond}) of examples of {@code track} to the
+     * heads after the pointed ones (heads {@code heads .. 2 heads - 1} of {@link #withPointing}), instead of the second
+     * half of the pointed heads: every pointed head keeps the first targets, and those other heads, which share no
+     * key-value head with them where the query heads are grouped in halves, look at the second thing. Null for none.
+     */
+    public TrainingForward withUnpointedSecondTargets(String track) {
+        if (track != null && 2 * pointHeads > cfg.text().numAttentionHeads()) {
+            throw new IllegalArgumentException("second targets on the unpointed heads need " + 2 * pointHeads
+                    + " heads, the decoder has " + cfg.text().numAttentionHeads() + " (call withPointing first)");
+        }
+        this.unpointedSecondTrack = track;
         return this;
     }
 
@@ -505,7 +521,7 @@ public final class TrainingForward {
                 }
                 int layers = pointProbs.size();
                 for (int li = 0; li < layers; li++) {
-                    float[] m = mass(mgr, lay, pointProbs.get(li), pointRows, union, null, heads).toFloatArray(); // [M * H]
+                    float[] m = mass(mgr, lay, pointProbs.get(li), pointRows, union, null, 0, heads).toFloatArray(); // [M * H]
                     for (int r = 0; r < pointRows.size(); r++) {
                         int ex = pointExamples.get(r);
                         if (massOut[ex] == null) {
@@ -587,7 +603,15 @@ public final class TrainingForward {
             for (int r = 0; r < rowWeights.length; r++) {
                 rowWeights[r] = CAPTION_TRACK.equals(batch.get(pointExamples.get(r)).track()) ? 1f : questionPointWeight;
             }
-            pointLoss = pointing(mgr, lay, pointProbs, pointRows, pointKeys, pointSecondKeys, rowWeights);
+            List<int[]> unpointed = new ArrayList<>(); // second targets that go to the unpointed heads, or null
+            List<int[]> split = new ArrayList<>(); // second targets that split the pointed heads, or null
+            for (int r = 0; r < pointRows.size(); r++) {
+                boolean other = unpointedSecondTrack != null
+                        && unpointedSecondTrack.equals(batch.get(pointExamples.get(r)).track());
+                unpointed.add(other ? pointSecondKeys.get(r) : null);
+                split.add(other ? null : pointSecondKeys.get(r));
+            }
+            pointLoss = pointing(mgr, lay, pointProbs, pointRows, pointKeys, split, unpointed, rowWeights);
             total = total.add(Ops.scale(pointLoss, pointWeight));
         }
         NDArray readoutLoss = mgr.zeros(new Shape());
@@ -716,19 +740,39 @@ public final class TrainingForward {
 
     /**
      * Mean over rows (weighted {@code weights}), layers and heads of -log(attention mass on the row's target slots);
-     * where a row has second targets, the second half of the heads ({@link #secondFrom}) is scored on those.
+     * where a row has second targets, the second half of the heads ({@link #secondFrom}) is scored on those; where
+     * it has {@code unpointed} targets, the heads after the pointed ones add their own term on those.
      */
     private NDArray pointing(NDManager mgr, RowLayout lay, List<NDArray[]> probs, List<Long> rows, List<int[]> keys,
-                             List<int[]> second, float[] weights) {
+                             List<int[]> second, List<int[]> unpointed, float[] weights) {
         double total = 0;
         for (float w : weights) {
             total += w;
         }
         NDArray w = mgr.create(weights).div((float) total); // [M], summing to 1
+        // rows whose second targets go to the unpointed heads: their own term, weighted as the row
+        List<Long> otherRows = new ArrayList<>();
+        List<int[]> otherKeys = new ArrayList<>();
+        List<Float> otherWeights = new ArrayList<>();
+        for (int r = 0; r < rows.size(); r++) {
+            if (unpointed.get(r) != null) {
+                otherRows.add(rows.get(r));
+                otherKeys.add(unpointed.get(r));
+                otherWeights.add((float) (weights[r] / total));
+            }
+        }
+        float[] ow = new float[otherWeights.size()];
+        for (int r = 0; r < ow.length; r++) {
+            ow[r] = otherWeights.get(r);
+        }
         NDArray sum = null;
         for (NDArray[] p : probs) {
-            NDArray mass = mass(mgr, lay, p, rows, keys, second, pointHeads); // [M, h]
+            NDArray mass = mass(mgr, lay, p, rows, keys, second, 0, pointHeads); // [M, h]
             NDArray nll = Ops.shift(mass, 1e-6f).log().neg().mean(new int[] {1}).mul(w).sum();
+            if (!otherRows.isEmpty()) {
+                NDArray other = mass(mgr, lay, p, otherRows, otherKeys, null, pointHeads, pointHeads); // [M', h]
+                nll = nll.add(Ops.shift(other, 1e-6f).log().neg().mean(new int[] {1}).mul(mgr.create(ow)).sum());
+            }
             sum = sum == null ? nll : sum.add(nll);
         }
         return Ops.scale(sum, 1f / probs.size());
@@ -768,11 +812,11 @@ public final class TrainingForward {
     }
 
     /**
-     * Attention mass of the first {@code heads} heads of one layer's probs (per group [Bg, H, Tg, Tg]) at decoder rows
+     * Attention mass of heads {@code from .. from + heads - 1} of one layer's probs (per group [Bg, H, Tg, Tg]) at decoder rows
      * {@code rows} on their target slots ({@link #targets}): [M, h], in the order of {@code rows}.
      */
     private static NDArray mass(NDManager mgr, RowLayout lay, NDArray[] probs, List<Long> rows, List<int[]> keys,
-                                List<int[]> second, int heads) {
+                                List<int[]> second, int from, int heads) {
         List<NDArray> parts = new ArrayList<>();
         long[] order = new long[rows.size()]; // where each row's mass lands in the concatenated parts
         int next = 0;
@@ -796,7 +840,7 @@ public final class TrainingForward {
                 continue;
             }
             NDArray t = targets(mgr, k, s, heads, tg); // [Mg, h, Tg]
-            NDArray h = probs[g].get(new NDIndex(":, 0:" + heads)).transpose(0, 2, 1, 3)
+            NDArray h = probs[g].get(new NDIndex(":, " + from + ":" + (from + heads))).transpose(0, 2, 1, 3)
                     .reshape((long) lay.size(g) * tg, heads, tg); // [Bg*Tg, h, Tg]
             NDArray idx = mgr.create(local.stream().mapToLong(Long::longValue).toArray());
             parts.add(h.get(new NDIndex("{}", idx)).mul(t).sum(new int[] {2})); // [Mg, h]

@@ -183,6 +183,49 @@ class TrainingForwardTest {
         }
     }
 
+    @Test
+    void unpointedSecondTargetsAreScoredOnTheHeadsAfterThePointedOnesForTheirTrackOnly() {
+        int[] layers = {0};
+        int heads = c.text().numAttentionHeads() / 2;
+        assertTrue(heads >= 1, "the tiny model has heads after the pointed ones");
+        int[][] first = {{0, 2}, null};
+        int[][] second = {{5, 6, 7}, null};
+        TrainExample seg = new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null,
+                "seg", null, first, second);
+        TrainExample vqa = new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null,
+                "vqa", null, first, second);
+        try (NDManager m = NDManager.newBaseManager()) {
+            List<float[]> probs = new ArrayList<>();
+            int t = layerProbs(m, model, c, seg, layers, probs);
+            int q = seg.promptIds().length - 1 + c.vision().numPatches() - 1; // the position predicting answer token 0
+            double pointed = 0;
+            double other = 0;
+            for (int h = 0; h < 2 * heads; h++) {
+                double mass = 0;
+                for (int v : h < heads ? first[0] : second[0]) {
+                    mass += probs.get(0)[(h * t + q) * t + 1 + v];
+                }
+                if (h < heads) {
+                    pointed += -Math.log(mass + 1e-6) / heads;
+                } else {
+                    other += -Math.log(mass + 1e-6) / heads;
+                }
+            }
+            float got = new TrainingForward(model, 1f).withPointing(1f, layers, heads).withUnpointedSecondTargets("seg")
+                    .forward(m, List.of(seg)).point().getFloat();
+            assertEquals(pointed + other, got, 1e-4, "every pointed head on the first targets, the next ones on the second");
+            // another track keeps the split of the pointed heads
+            float split = new TrainingForward(model, 1f).withPointing(1f, layers, heads).withUnpointedSecondTargets("seg")
+                    .forward(m, List.of(vqa)).point().getFloat();
+            double[] ref = referencePointing(m, model, c, List.of(vqa), layers, heads);
+            assertEquals(ref[0] / ref[1], split, 1e-4, "a vqa example splits the pointed heads as before");
+            // both in one batch: each row weighs alike, the seg row's unpointed term added to its own
+            float both = new TrainingForward(model, 1f).withPointing(1f, layers, heads).withUnpointedSecondTargets("seg")
+                    .forward(m, List.of(seg, vqa)).point().getFloat();
+            assertEquals((pointed + other + ref[0] / ref[1]) / 2, both, 1e-4, "rows weighed alike");
+        }
+    }
+
     /**
      * Plain-Java pointing loss of a batch: each example alone, assembled as inference does, -log of the summed
      * probabilities per pointed head; heads from {@link TrainingForward#secondFrom} on use the second targets where an
