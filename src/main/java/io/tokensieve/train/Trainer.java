@@ -302,7 +302,8 @@ public final class Trainer {
         if (settings.pointWeight() > 0) {
             forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
             forward.withQuestionPointWeight(settings.questionPointWeight());
-            forward.withUnpointedSecondTargets(settings.pointSegAnchorUnpointed() ? "seg" : null);
+            forward.withUnpointedSecondTargets(settings.pointSegAnchorUnpointed() // the track name ShapesTrainData gives
+                    ? io.tokensieve.datasets.shapes.Track.SEG.name().toLowerCase(java.util.Locale.ROOT) : null);
         }
         if (readout != null) {
             forward.withReadout(readout, settings.nameReadout() > 0 ? settings.nameReadout() : settings.positionReadout(),
