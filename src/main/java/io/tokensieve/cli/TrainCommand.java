@@ -207,7 +207,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "do not train: measure where the decoder of the model in OUT looks, on QUESTIONS held-out VQA "
                     + "questions (default 240): per question family and decoder layer, the attention mass at the answer "
                     + "position on the patches of the objects the question names, and on QUESTIONS/4 segmentation expressions "
-                    + "the mass at the [SEG] position on the referred object; print the table")
+                    + "the mass at the [SEG] position on the referred object (for reasoning sentences naming another "
+                    + "object, also on that object, per group of heads); print the table")
     Integer probeAttention;
 
     @Option(names = "--probe-answer", paramLabel = "QUESTIONS", arity = "0..1", fallbackValue = "3000",

@@ -753,17 +753,13 @@ public final class TrainingForward {
         // rows whose second targets go to the unpointed heads: their own term, weighted as the row
         List<Long> otherRows = new ArrayList<>();
         List<int[]> otherKeys = new ArrayList<>();
-        List<Float> otherWeights = new ArrayList<>();
+        float[] ow = new float[(int) unpointed.stream().filter(java.util.Objects::nonNull).count()];
         for (int r = 0; r < rows.size(); r++) {
             if (unpointed.get(r) != null) {
+                ow[otherRows.size()] = (float) (weights[r] / total);
                 otherRows.add(rows.get(r));
                 otherKeys.add(unpointed.get(r));
-                otherWeights.add((float) (weights[r] / total));
             }
-        }
-        float[] ow = new float[otherWeights.size()];
-        for (int r = 0; r < ow.length; r++) {
-            ow[r] = otherWeights.get(r);
         }
         NDArray sum = null;
         for (NDArray[] p : probs) {
