@@ -115,6 +115,13 @@ final class TrainCommand implements Callable<Integer> {
             + "default: the preset's; sieve-tiny: on)")
     Boolean position2dAfterProjector;
 
+    @Option(names = "--position-2d-linear", paramLabel = "S", description = "adds a fixed linear coordinate to the "
+            + "2D table after the projector once, when the run starts (not on --resume): S times each cell's column "
+            + "and row, mapped to [-1, 1], along two fixed orthonormal directions of the decoder's width, so that two "
+            + "cells' positions differ linearly; the table is still trained and the saved format is unchanged; needs "
+            + "--position-2d-after-projector (default: the preset's; sieve-tiny: 0, none)")
+    Float position2dLinear;
+
     @Option(names = "--label-3d", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
             description = "the views of 3D examples get patch labels too: the patch-label head classifies their patches "
             + "by the colour and 3D shape of the object shown, and the grounding loss pulls those tokens to the words "
@@ -311,6 +318,16 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (label3d != null) {
             s = s.withLabel3d(label3d);
+        }
+        if (position2dLinear != null) {
+            if (!(position2dLinear >= 0 && position2dLinear <= 100)) {
+                throw new Errors.UserException("--position-2d-linear must be between 0 and 100, got " + position2dLinear);
+            }
+            s = s.withPosition2dLinear(position2dLinear);
+        }
+        if (s.position2dLinear() != 0 && !s.position2dAfterProjector()) {
+            throw new Errors.UserException("--position-2d-linear adds to the 2D table after the projector: it needs"
+                    + " --position-2d-after-projector");
         }
         if (positionShare != null) {
             s = checked(s, "--position-share", t -> t.withPositionShare(positionShare));

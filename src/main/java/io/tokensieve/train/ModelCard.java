@@ -247,6 +247,8 @@ public final class ModelCard {
         o.append(s.pointSegAnchor() != preset.pointSegAnchor() ? " --point-seg-anchor=" + s.pointSegAnchor() : "");
         o.append(s.pointSegAnchorUnpointed() != preset.pointSegAnchorUnpointed()
                 ? " --point-seg-anchor-unpointed=" + s.pointSegAnchorUnpointed() : "");
+        o.append(s.position2dLinear() != preset.position2dLinear()
+                ? " --position-2d-linear " + s.position2dLinear() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");
         o.append(s.pointSplit() != preset.pointSplit() ? " --point-split=" + s.pointSplit() : "");
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");

@@ -72,7 +72,8 @@ public record TrainSettings(
         boolean position2dAfterProjector,
         boolean label3d,
         boolean pointSegAnchor,
-        boolean pointSegAnchorUnpointed) {
+        boolean pointSegAnchorUnpointed,
+        float position2dLinear) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -113,7 +114,7 @@ public record TrainSettings(
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers; then a 2D position embedding
                 // added after the projector; patch labels and grounding for the views of 3D examples
-                1f, 4f, 2, true, true, true, false, false);
+                1f, 4f, 2, true, true, true, false, false, 0f);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
@@ -140,7 +141,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
                 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
-                0f, 1f, 0, false, false, false, false, false);
+                0f, 1f, 0, false, false, false, false, false, 0f);
     }
 
     public TrainSettings withSteps(int n) {
@@ -227,6 +228,16 @@ public record TrainSettings(
      */
     public TrainSettings withPointSegAnchorUnpointed(boolean on) {
         return with(e -> e.pointSegAnchorUnpointed = on);
+    }
+
+    /**
+     * With a fixed linear coordinate added once to the 2D table after the projector when a run starts (not on
+     * resume): {@code scale} times the patch cell's column and row, each mapped to [-1, 1], along two fixed orthonormal
+     * directions of the decoder's width ({@link Position2dLinear}); 0 for none. The table stays a trained weight and
+     * the saved model's format is unchanged.
+     */
+    public TrainSettings withPosition2dLinear(float scale) {
+        return with(e -> e.position2dLinear = scale);
     }
 
     /** With pointing targets for 3D questions: the answer onto its objects' patches in every view. */
@@ -517,6 +528,7 @@ public record TrainSettings(
         boolean label3d;
         boolean pointSegAnchor;
         boolean pointSegAnchorUnpointed;
+        float position2dLinear;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -576,6 +588,7 @@ public record TrainSettings(
             label3d = t.label3d;
             pointSegAnchor = t.pointSegAnchor;
             pointSegAnchorUnpointed = t.pointSegAnchorUnpointed;
+            position2dLinear = t.position2dLinear;
         }
 
         TrainSettings build() {
@@ -586,7 +599,8 @@ public record TrainSettings(
                     checkpointEvery, maxMinutes, initFrom, visionSteps, shapeFirstCaptions, pointAbsent, pointSeg, point3d,
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
                     positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout,
-                    position2d, position2dAfterProjector, label3d, pointSegAnchor, pointSegAnchorUnpointed);
+                    position2d, position2dAfterProjector, label3d, pointSegAnchor, pointSegAnchorUnpointed,
+                    position2dLinear);
         }
     }
 

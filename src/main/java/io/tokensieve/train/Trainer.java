@@ -395,6 +395,17 @@ public final class Trainer {
             }
             weights = settings.initFrom() == null ? ModelWeights.random(config, settings.initSeed(), 0.02f, base)
                     : initialWeights(Path.of(settings.initFrom()), config, settings.initSeed(), base);
+            if (settings.position2dLinear() != 0) { // once, when the run starts: a resumed run's table holds it
+                NDArray table = weights.get(CheckpointKeys.pos2d()); // [patches, D]
+                Shape shape = table.getShape();
+                float[] add = Position2dLinear.component((int) shape.get(0), (int) shape.get(1),
+                        settings.position2dLinear());
+                try (NDArray delta = base.create(add, shape)) {
+                    table.addi(delta);
+                }
+                log.printf("2D table: a linear coordinate of scale %.2f added to its %d cells%n",
+                        settings.position2dLinear(), shape.get(0));
+            }
         }
         weights.setTrainable(true);
         LlavaForConditionalGeneration model = new LlavaForConditionalGeneration(config, weights);

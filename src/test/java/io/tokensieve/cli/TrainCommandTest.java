@@ -506,6 +506,28 @@ class TrainCommandTest {
     }
 
     @Test
+    void aLinearCoordinateIsAddedToTheTableAfterTheProjectorOnly() throws Exception {
+        Path out = tmp.resolve("linear");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-2d-after-projector",
+                "--position-2d-linear", "2", "--no-eval", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue((r.out() + r.err()).contains("2D table: a linear coordinate of scale 2.00 added to its 64 cells"),
+                r.out() + r.err());
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
+        assertEquals(2.0, info.get("settings").get("position2dLinear").asDouble(), info.toString());
+        Cli.Result noTable = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-2d-linear", "1",
+                "--no-eval", "--out", tmp.resolve("linear-no-table").toString());
+        assertEquals(2, noTable.code(), noTable.err());
+        assertTrue(noTable.err().contains("it needs --position-2d-after-projector"), noTable.err());
+        Cli.Result negative = Cli.run("train", "--preset", "smoke", "--steps", "1", "--position-2d-after-projector",
+                "--position-2d-linear", "-1", "--no-eval", "--out", tmp.resolve("linear-negative").toString());
+        assertEquals(2, negative.code(), negative.err());
+        assertTrue(negative.err().contains("--position-2d-linear must be between 0 and 100, got -1.0"), negative.err());
+        assertFalse(Files.exists(tmp.resolve("linear-negative").resolve(Trainer.TRAINING_INFO)), "nothing written");
+    }
+
+    @Test
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",
