@@ -108,7 +108,8 @@ public final class AttentionProbe {
                 continue;
             }
             float[] px = vm.processor().preprocess(ShapesTrainData.quantised(x.image())).chw();
-            batch.add(new TrainExample(vm.promptIdsForContent(x.prompt()), answer, List.of(px), null, null, "seg", null, pointing));
+            long[] prompt = vm.promptIdsForContent(x.prompt()); // every row of this expression shares it
+            batch.add(new TrainExample(prompt, answer, List.of(px), null, null, "seg", null, pointing));
             groups.add("segmentation, " + x.family() + ": at the [SEG] position");
             shares.add((double) target.length / per);
             ranges.add(new int[] {0, pointed});
@@ -120,14 +121,13 @@ public final class AttentionProbe {
                     : java.util.Arrays.stream(anchor).filter(java.util.Objects::nonNull).findFirst().orElse(null);
             if (anchorCells != null) {
                 String of = "segmentation, reasoning naming another object: at the [SEG] position, ";
-                batch.add(new TrainExample(vm.promptIdsForContent(x.prompt()), answer, List.of(px), null, null, "seg", null, pointing));
+                batch.add(new TrainExample(prompt, answer, List.of(px), null, null, "seg", null, pointing));
                 groups.add(of + "on the target: heads 0.." + (split - 1));
                 shares.add((double) target.length / per);
                 ranges.add(new int[] {0, split});
                 for (int[] r : pointed < heads ? List.of(new int[] {split, pointed}, new int[] {pointed, heads})
                         : List.of(new int[] {split, pointed})) {
-                    batch.add(new TrainExample(vm.promptIdsForContent(x.prompt()), answer, List.of(px), null, null, "seg", null,
-                            anchor));
+                    batch.add(new TrainExample(prompt, answer, List.of(px), null, null, "seg", null, anchor));
                     groups.add(of + "on the object named: heads " + r[0] + ".." + (r[1] - 1)
                             + (r[0] >= pointed ? " (not pointed)" : ""));
                     shares.add((double) anchorCells.length / per);

@@ -33,6 +33,7 @@ import io.tokensieve.datasets.shapes.Scene3d;
 import io.tokensieve.datasets.shapes.ShapesBench;
 import io.tokensieve.datasets.shapes.ShapesExample;
 import io.tokensieve.datasets.shapes.ShapesVocabulary;
+import io.tokensieve.datasets.shapes.Track;
 import io.tokensieve.datasets.shapes.VqaExample;
 import io.tokensieve.eval.Progress;
 
@@ -303,7 +304,7 @@ public final class Trainer {
             forward.withPointing(settings.pointWeight(), settings.pointLayers(), settings.textHeads() / 2);
             forward.withQuestionPointWeight(settings.questionPointWeight());
             forward.withUnpointedSecondTargets(settings.pointSegAnchorUnpointed() // the track name ShapesTrainData gives
-                    ? io.tokensieve.datasets.shapes.Track.SEG.name().toLowerCase(java.util.Locale.ROOT) : null);
+                    ? Track.SEG.name().toLowerCase(java.util.Locale.ROOT) : null);
         }
         if (readout != null) {
             forward.withReadout(readout, settings.nameReadout() > 0 ? settings.nameReadout() : settings.positionReadout(),
