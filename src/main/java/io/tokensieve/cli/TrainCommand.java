@@ -167,6 +167,13 @@ final class TrainCommand implements Callable<Integer> {
             + "loss (default: the preset's, 1 for sieve-tiny; 0 turns it off)")
     Float keyLookupWeight;
 
+    @Option(names = "--value-position-weight", paramLabel = "W", description = "weight of a value-position loss on the "
+            + "pointed layers: the value vectors of a single image's visual tokens, in the key-value head the pointed "
+            + "heads read, must hold the token's column and row (mapped to [-1, 1]) in their last two dimensions, so that "
+            + "heads pointed at two compared objects return the two positions; needs the pointing loss (default: the "
+            + "preset's; sieve-tiny: 0, none)")
+    Float valuePositionWeight;
+
     @Option(names = "--point-question-weight", paramLabel = "F", description = "in the pointing loss, each pointing "
             + "position of a question (any example but a caption) weighs F times one of a caption's: a caption points "
             + "from every word, a question from one position (default: the preset's, 4 for sieve-tiny; 1 weighs all alike)")
@@ -372,6 +379,13 @@ final class TrainCommand implements Callable<Integer> {
             throw new Errors.UserException("--key-lookup-weight works on the pointed layers: it needs --point-weight above 0"
                     + (keyLookupWeight == null ? " (the " + s.preset() + " preset has --key-lookup-weight "
                     + s.keyLookupWeight() + "; add --key-lookup-weight 0)" : ""));
+        }
+        if (valuePositionWeight != null) {
+            s = checked(s, "--value-position-weight", t -> t.withValuePositionWeight(valuePositionWeight));
+        }
+        if (s.valuePositionWeight() > 0 && s.pointWeight() == 0) {
+            throw new Errors.UserException("--value-position-weight works on the pointed layers: it needs --point-weight"
+                    + " above 0");
         }
         if (s.pointSegAnchor() && !(s.pointSeg() && s.pointWeight() > 0)) {
             throw new Errors.UserException("--point-seg-anchor splits the [SEG] position's pointing: it needs --point-seg"

@@ -249,6 +249,8 @@ public final class ModelCard {
                 ? " --point-seg-anchor-unpointed=" + s.pointSegAnchorUnpointed() : "");
         o.append(s.position2dLinear() != preset.position2dLinear()
                 ? " --position-2d-linear " + s.position2dLinear() : "");
+        o.append(s.valuePositionWeight() != preset.valuePositionWeight()
+                ? " --value-position-weight " + s.valuePositionWeight() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");
         o.append(s.pointSplit() != preset.pointSplit() ? " --point-split=" + s.pointSplit() : "");
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");

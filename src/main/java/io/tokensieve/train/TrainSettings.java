@@ -73,7 +73,8 @@ public record TrainSettings(
         boolean label3d,
         boolean pointSegAnchor,
         boolean pointSegAnchorUnpointed,
-        float position2dLinear) {
+        float position2dLinear,
+        float valuePositionWeight) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -114,7 +115,7 @@ public record TrainSettings(
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers; then a 2D position embedding
                 // added after the projector; patch labels and grounding for the views of 3D examples
-                1f, 4f, 2, true, true, true, false, false, 0f);
+                1f, 4f, 2, true, true, true, false, false, 0f, 0f);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
@@ -141,7 +142,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
                 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
-                0f, 1f, 0, false, false, false, false, false, 0f);
+                0f, 1f, 0, false, false, false, false, false, 0f, 0f);
     }
 
     public TrainSettings withSteps(int n) {
@@ -238,6 +239,17 @@ public record TrainSettings(
      */
     public TrainSettings withPosition2dLinear(float scale) {
         return with(e -> e.position2dLinear = scale);
+    }
+
+    /**
+     * With the value-position loss at this weight (0 for none): the pointed layers' value vectors of a single image's
+     * visual tokens must hold the token's column and row ({@code TrainingForward.withValuePosition}). Needs pointing.
+     */
+    public TrainSettings withValuePositionWeight(float weight) {
+        if (!(weight >= 0) || Float.isInfinite(weight)) {
+            throw new IllegalArgumentException("must be a finite weight of 0 or more, got " + weight);
+        }
+        return with(e -> e.valuePositionWeight = weight);
     }
 
     /** With pointing targets for 3D questions: the answer onto its objects' patches in every view. */
@@ -529,6 +541,7 @@ public record TrainSettings(
         boolean pointSegAnchor;
         boolean pointSegAnchorUnpointed;
         float position2dLinear;
+        float valuePositionWeight;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -589,6 +602,7 @@ public record TrainSettings(
             pointSegAnchor = t.pointSegAnchor;
             pointSegAnchorUnpointed = t.pointSegAnchorUnpointed;
             position2dLinear = t.position2dLinear;
+            valuePositionWeight = t.valuePositionWeight;
         }
 
         TrainSettings build() {
@@ -600,7 +614,7 @@ public record TrainSettings(
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
                     positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout,
                     position2d, position2dAfterProjector, label3d, pointSegAnchor, pointSegAnchorUnpointed,
-                    position2dLinear);
+                    position2dLinear, valuePositionWeight);
         }
     }
 

@@ -317,6 +317,13 @@ public final class Trainer {
             }
             forward.withKeyLookup(lookup, settings.keyLookupWeight());
         }
+        if (settings.valuePositionWeight() > 0) {
+            if (settings.pointWeight() == 0) {
+                throw new IllegalArgumentException("the value-position loss works on the pointed layers: it needs a "
+                        + "pointing weight above 0");
+            }
+            forward.withValuePosition(settings.valuePositionWeight());
+        }
         return forward;
     }
 
@@ -544,15 +551,20 @@ public final class Trainer {
                     if (lookup != null) {
                         perTrack.computeIfAbsent("lookup", k -> new Ema()).add(l.lookup().getFloat());
                     }
+                    if (settings.valuePositionWeight() > 0) {
+                        perTrack.computeIfAbsent("value", k -> new Ema()).add(l.value().getFloat());
+                    }
                     if ((step + 1) % 25 == 0 || step == start) {
                         String line = String.format(
-                                "step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f%s%s gnorm %.2f %s",
+                                "step %d lr %.2e loss %.4f lm %.4f seg %.4f aux %.4f ground %.4f point %.4f%s%s%s gnorm %.2f %s",
                                 step + 1, lr, loss.value(), perTrack.get("lm").value(),
                                 perTrack.containsKey("seg") ? perTrack.get("seg").value() : Double.NaN,
                                 perTrack.get("aux").value(), perTrack.get("ground").value(), perTrack.get("point").value(),
                                 readout == null ? "" : String.format(" readout %.4f", perTrack.containsKey("readout")
                                         ? perTrack.get("readout").value() : Double.NaN),
-                                lookup == null ? "" : String.format(" lookup %.4f", perTrack.get("lookup").value()), norm, track);
+                                lookup == null ? "" : String.format(" lookup %.4f", perTrack.get("lookup").value()),
+                                settings.valuePositionWeight() > 0
+                                        ? String.format(" value %.4f", perTrack.get("value").value()) : "", norm, track);
                         lossLog.add(line);
                         if (System.console() == null) {
                             log.println(line);

@@ -528,6 +528,29 @@ class TrainCommandTest {
     }
 
     @Test
+    void theValuePositionLossTrainsLogsAndNeedsThePointingLoss() throws Exception {
+        Path out = tmp.resolve("value");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "2", "--point-weight", "1",
+                "--value-position-weight", "2", "--no-eval", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" value (\\d+\\.\\d+) gnorm").matcher(r.out() + r.err());
+        assertTrue(m.find(), r.out() + r.err());
+        assertTrue(Double.parseDouble(m.group(1)) > 0, "the loss is exercised: " + m.group());
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
+        assertEquals(2.0, info.get("settings").get("valuePositionWeight").asDouble(), info.toString());
+        Cli.Result unpointed = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-weight", "0",
+                "--value-position-weight", "1", "--no-eval", "--out", tmp.resolve("value-unpointed").toString());
+        assertEquals(2, unpointed.code(), unpointed.err());
+        assertTrue(unpointed.err().contains("--value-position-weight works on the pointed layers"), unpointed.err());
+        Cli.Result negative = Cli.run("train", "--preset", "smoke", "--steps", "1", "--value-position-weight", "-1",
+                "--no-eval", "--out", tmp.resolve("value-negative").toString());
+        assertEquals(2, negative.code(), negative.err());
+        assertTrue(negative.err().contains("--value-position-weight") && negative.err().contains("-1.0"), negative.err());
+        assertFalse(Files.exists(tmp.resolve("value-negative").resolve(Trainer.TRAINING_INFO)), "nothing written");
+    }
+
+    @Test
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",

@@ -45,6 +45,7 @@ public final class TrainingForward {
     private float readoutWeight;
     private AuxPatchHead lookup;
     private float lookupWeight;
+    private float valuePositionWeight;
     private boolean lengthGroups = true;
 
     public TrainingForward(LlavaForConditionalGeneration model, float segWeight) {
@@ -162,6 +163,24 @@ public final class TrainingForward {
     }
 
     /**
+     * Adds a value-position loss on the pointed layers ({@link #withPointing}, which must come first): for each
+     * example whose first image has no xyz origins (a single image or an in-context demo), the value vectors of that
+     * image's visual tokens, through each pointed layer's own norm and value projection, in each key-value head the
+     * pointed heads read, must hold the token's cell column and row, each mapped to [-1, 1], in their last two
+     * dimensions (squared error, averaged over tokens, heads and both coordinates, then over layers), weighted
+     * {@code weight}. What a pointed head returns is the mean of the values it attends to, so with this the heads
+     * pointed at two compared objects return the two objects' positions along a line a later layer can subtract on.
+     * Which two dimensions is arbitrary: the value and output projections are learned and rotate freely.
+     */
+    public TrainingForward withValuePosition(float weight) {
+        if (pointLayers.length == 0) {
+            throw new IllegalStateException("the value-position loss works on the pointed layers: call withPointing first");
+        }
+        this.valuePositionWeight = weight;
+        return this;
+    }
+
+    /**
      * Adds a key-lookup loss on the pointed layers ({@link #withPointing}, which must come first): for each example's
      * first image with patch labels and each value of the first {@link #LOOKUP_KINDS} label kinds (colour, shape)
      * present in it, a learned query (row {@code v} of {@code queries}' weight of kind {@code 2 * p + kind} for the
@@ -243,10 +262,12 @@ public final class TrainingForward {
 
     /**
      * Losses of one batch: total (what to differentiate), LM cross-entropy, and each extra loss (0 when off or when the
-     * batch has nothing it applies to): mask, patch-label head, grounding, prompt, pointing and read-out.
+     * batch has nothing it applies to): mask, patch-label head, grounding, prompt, pointing, read-out, key lookup and
+     * value position.
      */
     public record Losses(NDArray total, NDArray lm, NDArray seg, NDArray aux, NDArray ground, NDArray prompt,
-                         NDArray point, NDArray readout, NDArray lookup, int answerTokens, int segExamples) {}
+                         NDArray point, NDArray readout, NDArray lookup, NDArray value, int answerTokens,
+                         int segExamples) {}
 
     public Losses forward(NDManager mgr, List<TrainExample> batch) {
         return forward(mgr, batch, null);
@@ -359,6 +380,8 @@ public final class TrainingForward {
         List<long[]> lookupRows = new ArrayList<>(); // per labelled image: the rows of its visual tokens
         List<int[][]> lookupLabels = new ArrayList<>(); // its colour and shape labels
         List<Long> lookupPositions = new ArrayList<>(); // the position predicting its example's first answer token
+        boolean valued = valuePositionWeight > 0 && massOut == null && keep == null;
+        List<long[]> valueRows = new ArrayList<>(); // per 2D first image: the rows of its visual tokens
         long[][] keepRows = new long[b][]; // per example: the decoder rows whose hidden states {@code keep} wants
         long segId = cfg.extras().segTokenIndex();
         int imageCursor = 0;
@@ -399,6 +422,13 @@ public final class TrainingForward {
                             lookupRows.add(vr);
                             lookupLabels.add(java.util.Arrays.copyOf(e.patchLabels().get(0), LOOKUP_KINDS));
                             lookupPositions.add((long) slot - 1);
+                        }
+                        if (k == 0 && valued && e.xyz() == null && visualSlots.size() >= per) {
+                            long[] vr = new long[per];
+                            for (int p = 0; p < per; p++) {
+                                vr[p] = lay.row(i, visualSlots.get(p));
+                            }
+                            valueRows.add(vr);
                         }
                         if (k == 0 && readout != null && e.readout() != null) {
                             if (e.readout().length != readout.kinds()) {
@@ -479,6 +509,7 @@ public final class TrainingForward {
         // ---- decoder ----
         List<NDArray[]> pointProbs = new ArrayList<>(); // per pointed layer, per group [Bg, H, Tg, Tg]
         List<NDArray> lookupLosses = new ArrayList<>(); // per pointed layer, scalar
+        List<NDArray> valueLosses = new ArrayList<>(); // per pointed layer, scalar
         NDArray readoutHidden = null; // [R, D]
         if (keep != null) {
             keepRows(mgr, flat, keepRows, keep.out(), 0, lm.layers().size() + 1);
@@ -487,6 +518,9 @@ public final class TrainingForward {
             if (lookedUp && !lookupRows.isEmpty() && contains(pointLayers, li)) {
                 lookupLosses.add(keyLookup(mgr, lm.layers().get(li), h, rope, indexOf(pointLayers, li), lookupRows,
                         lookupLabels, lookupPositions));
+            }
+            if (valued && !valueRows.isEmpty() && contains(pointLayers, li)) {
+                valueLosses.add(valuePosition(mgr, lm.layers().get(li), h, valueRows));
             }
             NDArray[] probs = new NDArray[groups];
             for (int g = 0; g < groups; g++) {
@@ -627,8 +661,16 @@ public final class TrainingForward {
             lookupLoss = Ops.scale(lookupLoss, 1f / lookupLosses.size());
             total = total.add(Ops.scale(lookupLoss, lookupWeight));
         }
+        NDArray valueLoss = mgr.zeros(new Shape());
+        if (!valueLosses.isEmpty()) {
+            for (NDArray x : valueLosses) {
+                valueLoss = valueLoss.add(x);
+            }
+            valueLoss = Ops.scale(valueLoss, 1f / valueLosses.size());
+            total = total.add(Ops.scale(valueLoss, valuePositionWeight));
+        }
         return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, pointLoss, readoutLoss, lookupLoss,
-                lossRows.size(), segRows.size());
+                valueLoss, lossRows.size(), segRows.size());
     }
 
     /**
@@ -687,6 +729,36 @@ public final class TrainingForward {
             sum = sum.add(Ops.shift(mass, 1e-6f).log().neg().mul(mgr.create(present, new Shape(n, 1, classes))).sum());
         }
         return terms == 0 ? sum : Ops.scale(sum, 1f / terms);
+    }
+
+    /**
+     * {@link #withValuePosition}'s loss at one pointed layer, from its input states {@code h} (per group [Bg, Tg, D]):
+     * the images' visual-token rows {@code rows} (row-major cells, so token p sits at column {@code p % grid}, row
+     * {@code p / grid}).
+     */
+    private NDArray valuePosition(NDManager mgr, LlamaDecoderLayer layer, NDArray[] h, List<long[]> rows) {
+        int kv = (int) cfg.text().numKeyValueHeads();
+        int hd = (int) cfg.text().headDim();
+        int kvp = pointedKvHeads(pointHeads, (int) cfg.text().numAttentionHeads(), kv);
+        NDList parts = new NDList();
+        for (NDArray x : h) {
+            NDArray v = layer.selfAttn().values(layer.inputLayernorm().forward(x)); // [Bg, kv, Tg, hd]
+            parts.add(v.transpose(0, 2, 1, 3).reshape(-1, kv, hd)); // [Bg*Tg, kv, hd], RowLayout order
+        }
+        NDArray values = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
+        int n = rows.size();
+        int per = rows.get(0).length;
+        int grid = (int) Math.round(Math.sqrt(per));
+        long[] all = rows.stream().flatMapToLong(java.util.Arrays::stream).toArray();
+        NDArray got = values.get(new NDIndex("{}", mgr.create(all))).get(new NDIndex(":, :{}, {}:", kvp, hd - 2))
+                .reshape(n, per, kvp, 2); // [n, N, kvp, 2]
+        float[] want = new float[per * 2];
+        for (int p = 0; p < per; p++) {
+            want[2 * p] = grid == 1 ? 0f : 2f * (p % grid) / (grid - 1) - 1f;
+            want[2 * p + 1] = grid == 1 ? 0f : 2f * (p / grid) / (grid - 1) - 1f;
+        }
+        NDArray target = mgr.create(want, new Shape(1, per, 1, 2));
+        return got.sub(target).square().mean();
     }
 
     private static int indexOf(int[] a, int v) {

@@ -381,16 +381,17 @@ class TrainingForwardTest {
             for (int k = 0; k < 2; k++) {
                 TrainingForward f = new TrainingForward(model, 1f).withLengthGroups(k == 0).withGrounding(tokens, 0.5f)
                         .withPromptLoss(0.5f).withPointing(1f, pointed, heads).withReadout(head, 1, 0.5f)
-                        .withKeyLookup(queries, 0.5f);
+                        .withKeyLookup(queries, 0.5f).withValuePosition(0.5f);
                 l[k] = f.forward(m, batch);
                 mass[k] = f.pointingMass(m, batch);
                 hidden[k] = f.answerHidden(m, batch);
             }
-            String[] names = {"total", "lm", "prompt", "ground", "point", "readout", "lookup"};
+            String[] names = {"total", "lm", "prompt", "ground", "point", "readout", "lookup", "value"};
             TrainingForward.Losses g = l[0];
             TrainingForward.Losses u = l[1];
             NDArray[][] pairs = {{g.total(), u.total()}, {g.lm(), u.lm()}, {g.prompt(), u.prompt()},
-                    {g.ground(), u.ground()}, {g.point(), u.point()}, {g.readout(), u.readout()}, {g.lookup(), u.lookup()}};
+                    {g.ground(), u.ground()}, {g.point(), u.point()}, {g.readout(), u.readout()}, {g.lookup(), u.lookup()},
+                    {g.value(), u.value()}};
             for (int k = 0; k < pairs.length; k++) {
                 assertTrue(pairs[k][1].getFloat() != 0f, names[k] + " is exercised");
                 assertEquals(pairs[k][1].getFloat(), pairs[k][0].getFloat(), 1e-5, names[k] + " loss");
@@ -514,6 +515,61 @@ class TrainingForwardTest {
                     "total = lm + point + w * lookup");
             assertEquals(0f, new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, batch).lookup()
                     .getFloat(), "none unless asked for");
+        }
+    }
+
+    @Test
+    void valuePositionLossIsAPlainJavaSquaredErrorOfTheInferenceLayersValuesInThePointedKeyValueHeads() {
+        int layersTotal = c.text().numHiddenLayers();
+        assertTrue(layersTotal >= 2, "the reference reads the states after the layer before");
+        int[] layers = java.util.stream.IntStream.range(1, layersTotal).toArray();
+        int kv = c.text().numKeyValueHeads();
+        assertTrue(kv >= 2, "a key-value head the pointed heads do not read shows it is left out");
+        int heads = c.text().numAttentionHeads() / kv; // the first key-value head's query heads only
+        int hd = c.text().headDim();
+        int per = c.vision().numPatches();
+        int grid = (int) Math.round(Math.sqrt(per));
+        // two examples with an image at different offsets and lengths; one without an image adds nothing
+        List<TrainExample> batch = List.of(
+                new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null, null, "vqa"),
+                new TrainExample(new long[] {1, 5, 7, img, 6, 7}, new long[] {8, 9, 2}, List.of(pixels(c, 6)), null, null,
+                        "vqa"),
+                new TrainExample(new long[] {1, 7, 7}, new long[] {6, 2}, List.of(), null, null, "vqa"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            TrainingForward.Losses l = new TrainingForward(model, 1f).withPointing(1f, layers, heads)
+                    .withValuePosition(0.5f).forward(m, batch);
+            double want = 0;
+            for (int layerIndex : layers) {
+                LlamaDecoderLayer layer = model.languageModel().layers().get(layerIndex);
+                double sum = 0;
+                int terms = 0;
+                for (int i = 0; i < 2; i++) {
+                    TrainExample e = batch.get(i);
+                    List<float[]> hidden = new ArrayList<>();
+                    int t = layerProbs(m, model, c, e, new int[0], new ArrayList<>(), hidden);
+                    NDArray x = m.create(hidden.get(layerIndex - 1), new Shape(1, t, c.text().hiddenSize()));
+                    float[] v = layer.selfAttn().values(layer.inputLayernorm().forward(x)).toFloatArray(); // [1, kv, t, hd]
+                    int[] visual = visualSlots(e, img, per);
+                    for (int p = 0; p < per; p++) {
+                        double[] cell = {2.0 * (p % grid) / (grid - 1) - 1, 2.0 * (p / grid) / (grid - 1) - 1};
+                        for (int k = 0; k < 2; k++) {
+                            double got = v[(0 * t + visual[p]) * hd + hd - 2 + k]; // key-value head 0
+                            sum += (got - cell[k]) * (got - cell[k]);
+                            terms++;
+                        }
+                    }
+                }
+                want += sum / terms / layers.length;
+            }
+            assertTrue(want > 0.01, "the reference is not trivially zero: " + want);
+            assertEquals(want, l.value().getFloat(), 1e-4, "value-position loss");
+            assertEquals(l.lm().getFloat() + l.point().getFloat() + 0.5f * l.value().getFloat(), l.total().getFloat(), 1e-4,
+                    "total = lm + point + w * value");
+            assertEquals(0f, new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, batch).value()
+                    .getFloat(), "none unless asked for");
+            IllegalStateException noPointing = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> new TrainingForward(model, 1f).withValuePosition(1f));
+            assertTrue(noPointing.getMessage().contains("pointed layers"), noPointing.getMessage());
         }
     }
 
