@@ -551,7 +551,8 @@ public final class Trainer {
                     if (lookup != null) {
                         perTrack.computeIfAbsent("lookup", k -> new Ema()).add(l.lookup().getFloat());
                     }
-                    if (settings.valuePositionWeight() > 0) {
+                    if (settings.valuePositionWeight() > 0 && batch.stream()
+                            .anyMatch(e -> e.xyz() == null && !e.images().isEmpty())) { // a 3D batch has no such image
                         perTrack.computeIfAbsent("value", k -> new Ema()).add(l.value().getFloat());
                     }
                     if ((step + 1) % 25 == 0 || step == start) {
@@ -564,7 +565,8 @@ public final class Trainer {
                                         ? perTrack.get("readout").value() : Double.NaN),
                                 lookup == null ? "" : String.format(" lookup %.4f", perTrack.get("lookup").value()),
                                 settings.valuePositionWeight() > 0
-                                        ? String.format(" value %.4f", perTrack.get("value").value()) : "", norm, track);
+                                        ? String.format(" value %.4f", perTrack.containsKey("value")
+                                        ? perTrack.get("value").value() : Double.NaN) : "", norm, track);
                         lossLog.add(line);
                         if (System.console() == null) {
                             log.println(line);
