@@ -246,10 +246,16 @@ public record TrainSettings(
      * visual tokens must hold the token's column and row ({@code TrainingForward.withValuePosition}). Needs pointing.
      */
     public TrainSettings withValuePositionWeight(float weight) {
-        if (!(weight >= 0) || Float.isInfinite(weight)) {
-            throw new IllegalArgumentException("must be a finite weight of 0 or more, got " + weight);
+        float checked = lossWeight(weight);
+        return with(e -> e.valuePositionWeight = checked);
+    }
+
+    /** A loss weight, refused unless finite and at least 0. */
+    private static float lossWeight(float w) {
+        if (!(w >= 0) || Float.isInfinite(w)) {
+            throw new IllegalArgumentException("must be a finite weight of 0 or more, got " + w);
         }
-        return with(e -> e.valuePositionWeight = weight);
+        return w;
     }
 
     /** With pointing targets for 3D questions: the answer onto its objects' patches in every view. */
@@ -381,10 +387,8 @@ public record TrainSettings(
 
     /** With the weight of {@link #withPositionReadout}'s or {@link #withNameReadout}'s loss (the answer loss has weight 1). */
     public TrainSettings withReadoutWeight(float w) {
-        if (!(w >= 0) || Float.isInfinite(w)) {
-            throw new IllegalArgumentException("must be a finite weight of 0 or more, got " + w);
-        }
-        return with(e -> e.readoutWeight = w);
+        float checked = lossWeight(w);
+        return with(e -> e.readoutWeight = checked);
     }
 
     /**
@@ -393,10 +397,8 @@ public record TrainSettings(
      * ({@code TrainingForward.withKeyLookup}). It needs the pointing loss, whose layers and heads it uses.
      */
     public TrainSettings withKeyLookupWeight(float w) {
-        if (!(w >= 0) || Float.isInfinite(w)) {
-            throw new IllegalArgumentException("must be a finite weight of 0 or more, got " + w);
-        }
-        return with(e -> e.keyLookupWeight = w);
+        float checked = lossWeight(w);
+        return with(e -> e.keyLookupWeight = checked);
     }
 
     /**

@@ -653,22 +653,10 @@ public final class TrainingForward {
             readoutLoss = readout(readoutHidden, readoutLabels);
             total = total.add(Ops.scale(readoutLoss, readoutWeight));
         }
-        NDArray lookupLoss = mgr.zeros(new Shape());
-        if (!lookupLosses.isEmpty()) {
-            for (NDArray x : lookupLosses) {
-                lookupLoss = lookupLoss.add(x);
-            }
-            lookupLoss = Ops.scale(lookupLoss, 1f / lookupLosses.size());
-            total = total.add(Ops.scale(lookupLoss, lookupWeight));
-        }
-        NDArray valueLoss = mgr.zeros(new Shape());
-        if (!valueLosses.isEmpty()) {
-            for (NDArray x : valueLosses) {
-                valueLoss = valueLoss.add(x);
-            }
-            valueLoss = Ops.scale(valueLoss, 1f / valueLosses.size());
-            total = total.add(Ops.scale(valueLoss, valuePositionWeight));
-        }
+        NDArray lookupLoss = layerMean(mgr, lookupLosses);
+        total = lookupLosses.isEmpty() ? total : total.add(Ops.scale(lookupLoss, lookupWeight));
+        NDArray valueLoss = layerMean(mgr, valueLosses);
+        total = valueLosses.isEmpty() ? total : total.add(Ops.scale(valueLoss, valuePositionWeight));
         return new Losses(total, lmLoss, segLoss, auxLoss, groundLoss, promptLoss, pointLoss, readoutLoss, lookupLoss,
                 valueLoss, lossRows.size(), segRows.size());
     }
@@ -759,6 +747,15 @@ public final class TrainingForward {
         }
         NDArray target = mgr.create(want, new Shape(1, per, 1, 2));
         return got.sub(target).square().mean();
+    }
+
+    /** The mean of per-layer scalar losses, 0 when there are none. */
+    private static NDArray layerMean(NDManager mgr, List<NDArray> perLayer) {
+        NDArray sum = mgr.zeros(new Shape());
+        for (NDArray x : perLayer) {
+            sum = sum.add(x);
+        }
+        return perLayer.isEmpty() ? sum : Ops.scale(sum, 1f / perLayer.size());
     }
 
     private static int indexOf(int[] a, int v) {

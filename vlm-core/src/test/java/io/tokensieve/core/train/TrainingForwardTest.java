@@ -459,13 +459,12 @@ class TrainingForwardTest {
                 int terms = 0;
                 for (int i = 0; i < 2; i++) {
                     TrainExample e = batch.get(i);
-                    List<float[]> hidden = new ArrayList<>();
-                    int t = layerProbs(m, model, c, e, new int[0], new ArrayList<>(), hidden);
+                    NDArray x = layerInput(m, e, layers[p]); // [1, t, D]
+                    int t = (int) x.getShape().get(1);
                     long[][] pos = new long[1][t];
                     for (int q = 0; q < t; q++) {
                         pos[0][q] = q;
                     }
-                    NDArray x = m.create(hidden.get(layers[p] - 1), new Shape(1, t, c.text().hiddenSize()));
                     float[] keys = layer.selfAttn().keys(layer.inputLayernorm().forward(x),
                             model.languageModel().rotary().forPositions(m, pos)).toFloatArray(); // [1, kv, t, hd]
                     int[] visual = visualSlots(e, img, per);
@@ -545,9 +544,8 @@ class TrainingForwardTest {
                 int terms = 0;
                 for (int i = 0; i < 2; i++) {
                     TrainExample e = batch.get(i);
-                    List<float[]> hidden = new ArrayList<>();
-                    int t = layerProbs(m, model, c, e, new int[0], new ArrayList<>(), hidden);
-                    NDArray x = m.create(hidden.get(layerIndex - 1), new Shape(1, t, c.text().hiddenSize()));
+                    NDArray x = layerInput(m, e, layerIndex); // [1, t, D]
+                    int t = (int) x.getShape().get(1);
                     float[] v = layer.selfAttn().values(layer.inputLayernorm().forward(x)).toFloatArray(); // [1, kv, t, hd]
                     int[] visual = visualSlots(e, img, per);
                     for (int p = 0; p < per; p++) {
@@ -790,6 +788,13 @@ class TrainingForwardTest {
     }
 
     /** Sequence position of each visual token of an example, numbered across its images. */
+    /** Example {@code e}'s input states to decoder layer {@code layer} (at least 1) on the inference path: [1, T, D]. */
+    private NDArray layerInput(NDManager m, TrainExample e, int layer) {
+        List<float[]> hidden = new ArrayList<>();
+        int t = layerProbs(m, model, c, e, new int[0], new ArrayList<>(), hidden);
+        return m.create(hidden.get(layer - 1), new Shape(1, t, c.text().hiddenSize()));
+    }
+
     private static int[] visualSlots(TrainExample e, long img, int per) {
         List<Integer> out = new ArrayList<>();
         int slot = 0;
