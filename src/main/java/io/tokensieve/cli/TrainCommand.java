@@ -174,6 +174,13 @@ final class TrainCommand implements Callable<Integer> {
             + "preset's; sieve-tiny: 0, none)")
     Float valuePositionWeight;
 
+    @Option(names = "--point-count-sink", arity = "0..1", fallbackValue = "true", paramLabel = "true|false", description = "a count question's "
+            + "pointed heads share their attention evenly among the counted objects and the sequence's first token (the "
+            + "pointing loss's mean -log of each one's mass), so that the first token's share, 1 / (count + 1), carries "
+            + "the count, which a softmax average over the objects alone does not; needs the pointing loss (default: the "
+            + "preset's; sieve-tiny: off)")
+    Boolean pointCountSink;
+
     @Option(names = "--point-question-weight", paramLabel = "F", description = "in the pointing loss, each pointing "
             + "position of a question (any example but a caption) weighs F times one of a caption's: a caption points "
             + "from every word, a question from one position (default: the preset's, 4 for sieve-tiny; 1 weighs all alike)")
@@ -385,6 +392,13 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (s.valuePositionWeight() > 0 && s.pointWeight() == 0) {
             throw new Errors.UserException("--value-position-weight works on the pointed layers: it needs --point-weight"
+                    + " above 0");
+        }
+        if (pointCountSink != null) {
+            s = s.withPointCountSink(pointCountSink);
+        }
+        if (s.pointCountSink() && s.pointWeight() == 0) {
+            throw new Errors.UserException("--point-count-sink shares the pointed heads' attention: it needs --point-weight"
                     + " above 0");
         }
         if (s.pointSegAnchor() && !(s.pointSeg() && s.pointWeight() > 0)) {

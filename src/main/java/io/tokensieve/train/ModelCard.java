@@ -80,7 +80,9 @@ public final class ModelCard {
                         + "the object it names)" : " (for a reasoning sentence, half of the heads onto the object it names)")
                         : "") : "")
                         + (s.point3d() ? "; 3D answers onto their objects in every view" : "")
-                        + (s.pointSplit() ? "; a question comparing two objects, half of the heads onto each" : ""),
+                        + (s.pointSplit() ? "; a question comparing two objects, half of the heads onto each" : "")
+                        + (s.pointCountSink() ? "; a count shared evenly among the counted objects and the first token"
+                        : ""),
                 s.pointWeight(),
                 (s.questionPointWeight() != 1 ? String.format(Locale.ROOT, " (a question's pointing position %.1f "
                         + "times a caption word's)", s.questionPointWeight()) : "")
@@ -251,6 +253,7 @@ public final class ModelCard {
                 ? " --position-2d-linear " + s.position2dLinear() : "");
         o.append(s.valuePositionWeight() != preset.valuePositionWeight()
                 ? " --value-position-weight " + s.valuePositionWeight() : "");
+        o.append(s.pointCountSink() != preset.pointCountSink() ? " --point-count-sink=" + s.pointCountSink() : "");
         o.append(s.point3d() != preset.point3d() ? " --point-3d=" + s.point3d() : "");
         o.append(s.pointSplit() != preset.pointSplit() ? " --point-split=" + s.pointSplit() : "");
         o.append(s.patchPosition() != preset.patchPosition() ? " --patch-position=" + s.patchPosition() : "");

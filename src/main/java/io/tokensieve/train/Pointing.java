@@ -48,6 +48,27 @@ final class Pointing {
         return out;
     }
 
+    /**
+     * Pointing groups of a count ("How many red objects are there?", {@link TrainExample#pointingGroups}): each
+     * counted object's cells, then the sequence's first token, so that the pointed heads share their attention evenly
+     * among the {@code n} objects and the first token, whose share {@code 1 / (n + 1)} then tells the count (a
+     * softmax average over the objects alone is the same for any number of them). A count of zero gives the first
+     * token alone. Null when an object counted owns no cell (hidden), which would leave it out of the share.
+     */
+    static int[][] forCount(String question, Scene2d scene, int grid) {
+        List<SceneObject> counted = referred(question, scene);
+        int[] owner = PatchLabels.objects(scene, grid);
+        int[][] out = new int[counted.size() + 1][];
+        for (int i = 0; i < counted.size(); i++) {
+            out[i] = cells(owner, List.of(counted.get(i)), grid);
+            if (out[i].length == 0) {
+                return null;
+            }
+        }
+        out[counted.size()] = new int[] {TrainExample.FIRST_TOKEN};
+        return out;
+    }
+
     /** Targets for a caption: every token of an object's words points at that object ({@code objectTokens[i]} tokens). */
     static int[][] forCaption(List<SceneObject> objects, int[] objectTokens, Scene2d scene, int grid, int answerTokens) {
         int[][] out = new int[answerTokens][];

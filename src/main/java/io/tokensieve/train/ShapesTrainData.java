@@ -147,8 +147,11 @@ public final class ShapesTrainData implements AutoCloseable {
                 : settings.nameReadout() > 0 && ex instanceof VqaExample v ? Pointing.nameReadout(v.question())
                 : settings.nameReadout() > 0 && ex instanceof io.tokensieve.datasets.shapes.PopeExample p
                 ? Pointing.nameReadout(p.question()) : null;
+        int[][] groups = settings.pointCountSink() && settings.pointWeight() > 0 && ex instanceof VqaExample v
+                && v.isCount() ? Pointing.forCount(v.question(), v.scene(), settings.grid())
+                : null;
         return new TrainExample(prompt, target, images, xyz, seg, ex.track().name().toLowerCase(java.util.Locale.ROOT),
-                patchLabels(ex), pointing, second, readout);
+                patchLabels(ex), pointing, second, readout, groups);
     }
 
     /** Attention targets of the answer tokens (see {@link Pointing}); null for tracks without them. */

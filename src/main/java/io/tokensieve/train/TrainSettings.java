@@ -74,7 +74,8 @@ public record TrainSettings(
         boolean pointSegAnchor,
         boolean pointSegAnchorUnpointed,
         float position2dLinear,
-        float valuePositionWeight) {
+        float valuePositionWeight,
+        boolean pointCountSink) {
 
     public TrainSettings {
         // older training.json files have no lrScales; the patterns' order is kept (the first that names a weight wins)
@@ -115,7 +116,7 @@ public record TrainSettings(
                 // the lookup by shape (card notes): key-lookup queries, questions' pointing at 4x a caption word's,
                 // and the named colour/shape/size read after the first two layers; then a 2D position embedding
                 // added after the projector; patch labels and grounding for the views of 3D examples
-                1f, 4f, 2, true, true, true, false, false, 0f, 0f);
+                1f, 4f, 2, true, true, true, false, false, 0f, 0f, false);
     }
 
     /** Steps of the smoke preset when none are given ({@code sieve train --preset smoke}). */
@@ -142,7 +143,7 @@ public record TrainSettings(
         return new TrainSettings("smoke", 112, 14, 32, 2, 2, 64, 2, 4, 2, 128, 16, 4, steps, 2e-3f, 0.1f, 2, 0.0f,
                 1.0f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 1000, 1, 1, 2, mix, mix, 0.0, Math.max(1, steps / 2), 10, null, 0,
                 0.0, false, false, false, 0, false, false, false, false, 0.0, 0, 1.0f, Map.of(), DEFAULT_ROPE_THETA,
-                0f, 1f, 0, false, false, false, false, false, 0f, 0f);
+                0f, 1f, 0, false, false, false, false, false, 0f, 0f, false);
     }
 
     public TrainSettings withSteps(int n) {
@@ -248,6 +249,15 @@ public record TrainSettings(
     public TrainSettings withValuePositionWeight(float weight) {
         float checked = lossWeight(weight);
         return with(e -> e.valuePositionWeight = checked);
+    }
+
+    /**
+     * With counts pointed as groups: a count question's pointed heads share their attention evenly among the counted
+     * objects and the first token ({@link Pointing#forCount}), instead of all of it on the objects together. Needs
+     * pointing.
+     */
+    public TrainSettings withPointCountSink(boolean on) {
+        return with(e -> e.pointCountSink = on);
     }
 
     /** A loss weight, refused unless finite and at least 0. */
@@ -544,6 +554,7 @@ public record TrainSettings(
         boolean pointSegAnchorUnpointed;
         float position2dLinear;
         float valuePositionWeight;
+        boolean pointCountSink;
 
         Edit(TrainSettings t) {
             preset = t.preset;
@@ -605,6 +616,7 @@ public record TrainSettings(
             pointSegAnchorUnpointed = t.pointSegAnchorUnpointed;
             position2dLinear = t.position2dLinear;
             valuePositionWeight = t.valuePositionWeight;
+            pointCountSink = t.pointCountSink;
         }
 
         TrainSettings build() {
@@ -616,7 +628,7 @@ public record TrainSettings(
                     segRefine, stepSchedule, pointSplit, patchPosition, positionOnTokens, positionShare,
                     positionReadout, readoutWeight, lrScales, ropeTheta, keyLookupWeight, questionPointWeight, nameReadout,
                     position2d, position2dAfterProjector, label3d, pointSegAnchor, pointSegAnchorUnpointed,
-                    position2dLinear, valuePositionWeight);
+                    position2dLinear, valuePositionWeight, pointCountSink);
         }
     }
 

@@ -551,6 +551,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void countSinksReachTheSettingsAndNeedThePointingLoss() throws Exception {
+        Path out = tmp.resolve("sink");
+        Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-weight", "1", "--point-count-sink",
+                "--no-eval", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve(Trainer.TRAINING_INFO).toFile());
+        assertTrue(info.get("settings").get("pointCountSink").asBoolean(), info.toString());
+        Cli.Result unpointed = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-weight", "0",
+                "--point-count-sink", "--no-eval", "--out", tmp.resolve("sink-unpointed").toString());
+        assertEquals(2, unpointed.code(), unpointed.err());
+        assertTrue(unpointed.err().contains("--point-count-sink shares the pointed heads' attention"), unpointed.err());
+        assertFalse(Files.exists(tmp.resolve("sink-unpointed").resolve(Trainer.TRAINING_INFO)), "nothing written");
+    }
+
+    @Test
     void pointingAndCaptionOptionsReachTheRunsSettings() throws Exception {
         Path out = tmp.resolve("absent");
         Cli.Result r = Cli.run("train", "--preset", "smoke", "--steps", "1", "--point-absent", "--shape-first-captions", "0.5",

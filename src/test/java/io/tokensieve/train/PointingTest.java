@@ -257,6 +257,63 @@ class PointingTest {
     }
 
     @Test
+    void aCountIsPointedAsOneGroupPerCountedObjectAndTheFirstToken() {
+        int counts = 0;
+        int zero = 0;
+        for (int i = 0; i < 700; i++) {
+            VqaExample v = ShapesBench.vqa(1000, i);
+            if (!v.isCount()) {
+                assertTrue(!v.family().equals("count"), v.question());
+                continue;
+            }
+            counts++;
+            int n = Integer.parseInt(v.answer());
+            int[][] groups = Pointing.forCount(v.question(), v.scene(), GRID);
+            if (groups == null) { // a counted object owns no cell: nothing to share evenly
+                continue;
+            }
+            assertEquals(n + 1, groups.length, "one group per counted object and the first token: " + v.question());
+            assertArrayEquals(new int[] {TrainExample.FIRST_TOKEN}, groups[n], v.question());
+            java.util.Set<Integer> union = new java.util.TreeSet<>();
+            for (int g = 0; g < n; g++) {
+                assertTrue(groups[g].length > 0, v.question());
+                for (int cell : groups[g]) {
+                    union.add(cell);
+                }
+            }
+            // together the objects' groups are the cells a plain pointing target names
+            int[] plain = Pointing.forQuestion(v.question(), v.scene(), GRID, 1)[0];
+            assertArrayEquals(plain == null ? new int[0] : plain, union.stream().mapToInt(Integer::intValue).toArray(),
+                    v.question());
+            zero += n == 0 ? 1 : 0;
+        }
+        assertTrue(counts > 50 && zero > 0, counts + " counts, " + zero + " of zero");
+    }
+
+    @Test
+    void onlyARunWithCountSinksGivesCountQuestionsPointingGroups() throws Exception {
+        WordLevelTokenizer wl = Trainer.tokenizer();
+        try (SieveTokenizer tok = loaded(wl)) {
+            TrainSettings s = TrainSettings.sieveTiny();
+            int grouped = 0;
+            for (int i = 0; i < 40; i++) {
+                VqaExample v = ShapesBench.vqa(s.dataSeed(), i);
+                TrainExample off = data(s, tok, wl).convert(v);
+                TrainExample on = data(s.withPointCountSink(true), tok, wl).convert(v);
+                assertNull(off.pointingGroups(), "no groups unless asked for");
+                int[][] want = v.isCount() ? Pointing.forCount(v.question(), v.scene(), GRID) : null;
+                assertEquals(want == null, on.pointingGroups() == null, v.question());
+                if (want != null) {
+                    assertArrayEquals(want, on.pointingGroups(), v.question());
+                    grouped++;
+                }
+                assertArrayEquals(off.pointing(), on.pointing(), "the plain targets stay: " + v.question());
+            }
+            assertTrue(grouped >= 2, grouped + " of 40");
+        }
+    }
+
+    @Test
     void cellsAreTheObjectsPatchesByTheirLabels() {
         for (int i = 0; i < 40; i++) {
             VqaExample v = ShapesBench.vqa(1000, i * ShapesBench.VQA_QUESTIONS_PER_IMAGE);

@@ -22,6 +22,11 @@ public record VqaExample(int imageId, int questionId, RgbImage image, String que
         answers = List.copyOf(answers);
     }
 
+    /** Whether this is a counting question ("How many circles are there?"). */
+    public boolean isCount() {
+        return VqaQuestions.COUNT.equals(family);
+    }
+
     @Override
     public Track track() {
         return Track.VQA;

@@ -25,10 +25,15 @@ import java.util.List;
  * @param readout optional class labels, one per kind of a training-only read-out of the decoder's hidden state at
  *     the position predicting the first answer token ({@code TrainingForward.withReadout}), such as the columns and
  *     rows of the two objects a relative-position question compares; -1 leaves a kind out; null where there is none
+ * @param pointingGroups optional groups of attention targets at the position predicting the first answer token,
+ *     which the pointed heads should share evenly (each group visual tokens, or {@link #FIRST_TOKEN}), such as each
+ *     counted object and the first token for a count: the mass left on the first token is then {@code 1 / (n + 1)},
+ *     a number a softmax average keeps; null where {@link #pointing} applies alone. Replaces {@link #pointing}'s
+ *     target at that position in the loss (not in {@code TrainingForward.pointingMass})
  */
 public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz,
                            float[] segTarget, String track, List<int[][]> patchLabels, int[][] pointing,
-                           int[][] pointingSecond, int[] readout) {
+                           int[][] pointingSecond, int[] readout, int[][] pointingGroups) {
     /** A {@link #pointing} target meaning the sequence's first token (BOS) rather than a visual token. */
     public static final int FIRST_TOKEN = -1;
 
@@ -40,23 +45,29 @@ public record TrainExample(long[] promptIds, long[] answerIds, List<float[]> ima
 
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, null, null, null, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, null, null, null, null, null);
     }
 
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track, List<int[][]> patchLabels) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, null, null, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, null, null, null, null);
     }
 
     /** An example whose pointed heads all share one set of targets. */
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track, List<int[][]> patchLabels, int[][] pointing) {
-        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, pointing, null, null);
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, pointing, null, null, null);
     }
 
     /** An example without read-out labels. */
     public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
                         String track, List<int[][]> patchLabels, int[][] pointing, int[][] pointingSecond) {
         this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, pointing, pointingSecond, null);
+    }
+
+    /** An example without pointing groups. */
+    public TrainExample(long[] promptIds, long[] answerIds, List<float[]> images, List<float[][]> xyz, float[] segTarget,
+                        String track, List<int[][]> patchLabels, int[][] pointing, int[][] pointingSecond, int[] readout) {
+        this(promptIds, answerIds, images, xyz, segTarget, track, patchLabels, pointing, pointingSecond, readout, null);
     }
 }

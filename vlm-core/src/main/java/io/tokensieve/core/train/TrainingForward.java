@@ -92,7 +92,9 @@ public final class TrainingForward {
      * {@code heads} query heads of each decoder layer in {@code layers} should put their attention on the target
      * visual tokens (the loss is {@code -log} of the attention mass there, averaged over positions, layers and heads).
      * Where an example gives second targets ({@link TrainExample#pointingSecond}), the second half of those heads
-     * points there instead, so two things a question compares are looked at by different heads.
+     * points there instead, so two things a question compares are looked at by different heads. Where it gives
+     * groups ({@link TrainExample#pointingGroups}), the first answer position's term is instead the mean over the
+     * groups of {@code -log} of each group's mass (least when the mass is shared evenly among them).
      * It teaches the decoder where to look directly, instead of leaving it to be discovered through the answer alone.
      */
     public TrainingForward withPointing(float weight, int[] layers, int heads) {
@@ -374,6 +376,7 @@ public final class TrainingForward {
         List<int[]> pointKeys = new ArrayList<>(); // their target slots
         List<int[]> pointSecondKeys = new ArrayList<>(); // target slots of the second half of the heads, or null
         List<Integer> pointExamples = new ArrayList<>(); // their example
+        List<Float> pointShares = new ArrayList<>(); // their share of the example's position (1, or 1 / groups)
         List<Long> readoutRows = new ArrayList<>(); // (b * T + q) of positions predicting a first answer token
         List<int[]> readoutLabels = new ArrayList<>(); // their labels
         boolean lookedUp = lookup != null && massOut == null && keep == null;
@@ -438,7 +441,17 @@ public final class TrainingForward {
                             readoutRows.add(lay.row(i, slot - 1));
                             readoutLabels.add(e.readout());
                         }
-                        if (pointed && e.pointing() != null && k < e.pointing().length && e.pointing()[k] != null
+                        if (pointed && k == 0 && e.pointingGroups() != null && massOut == null) {
+                            // one row per group, each weighed 1 / groups: the loss is the cross-entropy of the
+                            // groups' masses against an even share
+                            for (int[] group : e.pointingGroups()) {
+                                pointRows.add(lay.row(i, slot - 1));
+                                pointKeys.add(slots(group, visualSlots));
+                                pointSecondKeys.add(null);
+                                pointExamples.add(i);
+                                pointShares.add(1f / e.pointingGroups().length);
+                            }
+                        } else if (pointed && e.pointing() != null && k < e.pointing().length && e.pointing()[k] != null
                                 && e.pointing()[k].length > 0) {
                             int[] keys = slots(e.pointing()[k], visualSlots);
                             int[][] second = e.pointingSecond();
@@ -448,6 +461,7 @@ public final class TrainingForward {
                             pointKeys.add(keys);
                             pointSecondKeys.add(secondKeys);
                             pointExamples.add(i);
+                            pointShares.add(1f);
                         }
                     } else if (promptWeight > 0 && slot > 0 && id != segId) {
                         promptRows.add(lay.row(i, slot - 1));
@@ -635,7 +649,8 @@ public final class TrainingForward {
         if (!pointProbs.isEmpty()) {
             float[] rowWeights = new float[pointRows.size()];
             for (int r = 0; r < rowWeights.length; r++) {
-                rowWeights[r] = CAPTION_TRACK.equals(batch.get(pointExamples.get(r)).track()) ? 1f : questionPointWeight;
+                rowWeights[r] = (CAPTION_TRACK.equals(batch.get(pointExamples.get(r)).track()) ? 1f : questionPointWeight)
+                        * pointShares.get(r);
             }
             List<int[]> unpointed = new ArrayList<>(); // second targets that go to the unpointed heads, or null
             List<int[]> split = new ArrayList<>(); // second targets that split the pointed heads, or null

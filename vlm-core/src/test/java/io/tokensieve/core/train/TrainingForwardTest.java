@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -145,6 +146,59 @@ class TrainingForwardTest {
             assertEquals(sum / n, l.point().getFloat(), 1e-4, "pointing loss");
             assertEquals(l.lm().getFloat() + 0.5f * l.point().getFloat(), l.total().getFloat(), 1e-4, "total = lm + w * point");
             assertEquals(0f, new TrainingForward(model, 1f).forward(m, batch).point().getFloat(), "no pointing unless asked for");
+        }
+    }
+
+    @Test
+    void pointingGroupsShareTheFirstAnswerPositionEvenlyAndLeaveTheProbeAlone() {
+        int layersTotal = c.text().numHiddenLayers();
+        int[] layers = layersTotal > 1 ? new int[] {0, layersTotal - 1} : new int[] {0};
+        int heads = Math.max(1, c.text().numAttentionHeads() / 2);
+        int[][] groups = {{0, 2}, {5}, {TrainExample.FIRST_TOKEN}};
+        TrainExample grouped = new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null,
+                null, "vqa", null, new int[][] {{0, 2, 5}, null}, null, null, groups);
+        TrainExample plain = new TrainExample(new long[] {1, img, 5}, new long[] {6, 2}, List.of(pixels(c, 5)), null,
+                null, "vqa", null, new int[][] {{0, 2, 5}, null});
+        TrainExample other = new TrainExample(new long[] {1, 5, img, 6, 7}, new long[] {8, 9, 2}, List.of(pixels(c, 6)),
+                null, null, "vqa", null, new int[][] {{1}, {3, 4}, null});
+        try (NDManager m = NDManager.newBaseManager()) {
+            // reference: per layer, the grouped position's mean over groups and heads of -log(group mass), one term
+            // among the batch's pointing positions (the other example's two)
+            List<float[]> probs = new ArrayList<>();
+            int t = layerProbs(m, model, c, grouped, layers, probs);
+            int q = grouped.promptIds().length - 1 + c.vision().numPatches() - 1; // predicts answer token 0
+            double[] groupTerm = new double[layers.length];
+            for (int li = 0; li < layers.length; li++) {
+                for (int[] g : groups) {
+                    for (int h = 0; h < heads; h++) {
+                        double mass = 0;
+                        for (int v : g) {
+                            mass += probs.get(li)[(h * t + q) * t + (v == TrainExample.FIRST_TOKEN ? 0 : 1 + v)];
+                        }
+                        groupTerm[li] += -Math.log(mass + 1e-6) / heads / groups.length;
+                    }
+                }
+            }
+            double[] ref = referencePointing(m, model, c, List.of(other), layers, heads); // sum over layers, heads, rows
+            double want = 0;
+            for (double g : groupTerm) {
+                want += (g + ref[0] / heads / layers.length) / 3;
+            }
+            want /= layers.length;
+            float got = new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, List.of(grouped, other))
+                    .point().getFloat();
+            assertEquals(want, got, 1e-4, "grouped position as one term, its groups weighed alike");
+            float alone = new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, List.of(grouped))
+                    .point().getFloat();
+            assertEquals(Arrays.stream(groupTerm).average().orElseThrow(), alone, 1e-4, "the grouped position alone");
+            float unGrouped = new TrainingForward(model, 1f).withPointing(1f, layers, heads).forward(m, List.of(plain))
+                    .point().getFloat();
+            assertNotEquals(unGrouped, alone, 1e-4, "the groups replace the plain target");
+            float[][][] withGroups = new TrainingForward(model, 1f).pointingMass(m, List.of(grouped));
+            float[][][] without = new TrainingForward(model, 1f).pointingMass(m, List.of(plain));
+            for (int li = 0; li < withGroups[0].length; li++) {
+                assertArrayEquals(without[0][li], withGroups[0][li], 1e-6f, "the probe reads the plain target");
+            }
         }
     }
 
